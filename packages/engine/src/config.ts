@@ -1,0 +1,194 @@
+import { delimiter, isAbsolute, resolve } from 'node:path';
+import type { Logger } from 'pino';
+import { z } from 'zod';
+import { ConfigError } from './errors.js';
+import type { TributaryPlugin } from './plugin/plugin.js';
+import { DEFAULT_SCHEDULER_CONFIG, type SchedulerConfig } from './scheduler/scheduler.js';
+import { DEFAULT_WORKER_CONFIG, type WorkerConfig } from './worker/worker.js';
+
+/** Options of the engine. Environment variables fill what is left out (see {@link resolveEngineConfig}). */
+export interface EngineConfig {
+  /**
+   * PostgreSQL connection string. Without one, an embedded PostgreSQL is started with its data under
+   * `dataDir`.
+   * @defaultValue `$DATABASE_URL`
+   */
+  databaseUrl?: string | null;
+  /**
+   * Directory DAG file paths are stored relative to.
+   * @defaultValue the current directory
+   */
+  projectDir?: string;
+  /**
+   * Folders holding DAG files (relative to `projectDir`).
+   * @defaultValue `$TRIBUTARY_DAGS_FOLDER` (several separated by `:`), else `['dags']`
+   */
+  dagsFolders?: readonly string[];
+  /**
+   * Where local state lives: the embedded database.
+   * @defaultValue `$TRIBUTARY_DATA_DIR`, else `<projectDir>/.tributary`
+   */
+  dataDir?: string;
+  /** DAG file parsing. */
+  parse?: {
+    /** @defaultValue 30000 */
+    timeoutMs?: number;
+    /** @defaultValue CPUs, at most 8 */
+    threads?: number;
+    /** @defaultValue 1024 */
+    memoryLimitMb?: number;
+  };
+  scheduler?: Partial<SchedulerConfig>;
+  worker?: Partial<WorkerConfig>;
+  /**
+   * How often workers report their running tasks alive.
+   * @defaultValue 5000
+   */
+  heartbeatIntervalMs?: number;
+  /**
+   * A running task whose worker has not reported for this long is failed (and retried if it can be).
+   * @defaultValue 20000
+   */
+  heartbeatTimeoutMs?: number;
+  /**
+   * Largest task result stored as XCom, in bytes.
+   * @defaultValue 1048576
+   */
+  xcomMaxBytes?: number;
+  /**
+   * Level of the engine's own logs.
+   * @defaultValue `$TRIBUTARY_LOG_LEVEL`, else `'info'`
+   */
+  logLevel?: 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal' | 'silent';
+  /** A pino logger to use instead of creating one. */
+  logger?: Logger;
+  /** Plugins whose operators workers can run without importing them by package name. */
+  plugins?: readonly TributaryPlugin[];
+}
+
+/** The engine's options after validation, with every default applied. */
+export interface ResolvedEngineConfig {
+  readonly databaseUrl: string | null;
+  readonly projectDir: string;
+  readonly dagsFolders: readonly string[];
+  readonly dataDir: string;
+  readonly parse: { readonly timeoutMs: number; readonly threads: number | undefined; readonly memoryLimitMb: number };
+  readonly scheduler: Readonly<SchedulerConfig>;
+  readonly worker: Readonly<WorkerConfig>;
+  readonly heartbeatIntervalMs: number;
+  readonly heartbeatTimeoutMs: number;
+  readonly xcomMaxBytes: number;
+  readonly logLevel: NonNullable<EngineConfig['logLevel']>;
+  readonly logger: Logger | undefined;
+  readonly plugins: readonly TributaryPlugin[];
+}
+
+/** Defaults of the engine's timing and size options. */
+export const DEFAULT_ENGINE_CONFIG = Object.freeze({
+  heartbeatIntervalMs: 5_000,
+  heartbeatTimeoutMs: 20_000,
+  xcomMaxBytes: 1_048_576,
+  parseTimeoutMs: 30_000,
+  parseMemoryLimitMb: 1024,
+  logLevel: 'info' as const,
+});
+
+const positiveInt = z.number().int().positive();
+const schema = z
+  .object({
+    databaseUrl: z
+      .string()
+      .regex(/^postgres(ql)?:\/\//, "expected a postgres:// or postgresql:// connection string")
+      .nullable()
+      .optional(),
+    projectDir: z.string().min(1).optional(),
+    dagsFolders: z.array(z.string().min(1)).min(1).optional(),
+    dataDir: z.string().min(1).optional(),
+    parse: z
+      .object({ timeoutMs: positiveInt.optional(), threads: positiveInt.optional(), memoryLimitMb: z.number().int().min(64).optional() })
+      .strict()
+      .optional(),
+    scheduler: z
+      .object({ loopIntervalMs: positiveInt.optional(), sweepIntervalMs: positiveInt.optional(), requeueAfterMs: positiveInt.optional() })
+      .strict()
+      .optional(),
+    worker: z
+      .object({
+        queues: z.array(z.string().min(1)).min(1).optional(),
+        concurrency: positiveInt.optional(),
+        shutdownGraceMs: z.number().int().min(0).optional(),
+      })
+      .strict()
+      .optional(),
+    heartbeatIntervalMs: positiveInt.optional(),
+    heartbeatTimeoutMs: positiveInt.optional(),
+    xcomMaxBytes: positiveInt.optional(),
+    logLevel: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).optional(),
+    logger: z.any().optional(),
+    plugins: z.array(z.any()).optional(),
+  })
+  .strict();
+
+function envInt(env: NodeJS.ProcessEnv, name: string): number | undefined {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return undefined;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value <= 0) throw new ConfigError(`expected a positive integer, got '${raw}'`, name);
+  return value;
+}
+
+/**
+ * Validate engine options and apply defaults, reading `DATABASE_URL`, `TRIBUTARY_DAGS_FOLDER`,
+ * `TRIBUTARY_DATA_DIR`, `TRIBUTARY_LOG_LEVEL`, `TRIBUTARY_WORKER_CONCURRENCY`,
+ * `TRIBUTARY_HEARTBEAT_INTERVAL_MS` and `TRIBUTARY_HEARTBEAT_TIMEOUT_MS` for options not given.
+ * Throws {@link ConfigError} naming the field.
+ */
+export function resolveEngineConfig(config: EngineConfig = {}, env: NodeJS.ProcessEnv = process.env): ResolvedEngineConfig {
+  const parsed = schema.safeParse(config);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    throw new ConfigError(issue.message, issue.path.join('.') || undefined);
+  }
+  const projectDir = resolve(config.projectDir ?? process.cwd());
+  const absolute = (p: string): string => (isAbsolute(p) ? p : resolve(projectDir, p));
+  const envFolders = env.TRIBUTARY_DAGS_FOLDER ? env.TRIBUTARY_DAGS_FOLDER.split(delimiter).filter(Boolean) : undefined;
+  const databaseUrl = config.databaseUrl === undefined ? (env.DATABASE_URL || null) : config.databaseUrl;
+  if (databaseUrl !== null && !/^postgres(ql)?:\/\//.test(databaseUrl)) {
+    throw new ConfigError("expected a postgres:// or postgresql:// connection string", 'DATABASE_URL');
+  }
+  const logLevel = config.logLevel ?? (env.TRIBUTARY_LOG_LEVEL as EngineConfig['logLevel']) ?? DEFAULT_ENGINE_CONFIG.logLevel;
+  if (!['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'].includes(logLevel)) {
+    throw new ConfigError(`expected one of trace, debug, info, warn, error, fatal, silent, got '${logLevel}'`, 'TRIBUTARY_LOG_LEVEL');
+  }
+  const heartbeatIntervalMs = config.heartbeatIntervalMs ?? envInt(env, 'TRIBUTARY_HEARTBEAT_INTERVAL_MS') ?? DEFAULT_ENGINE_CONFIG.heartbeatIntervalMs;
+  const heartbeatTimeoutMs = config.heartbeatTimeoutMs ?? envInt(env, 'TRIBUTARY_HEARTBEAT_TIMEOUT_MS') ?? DEFAULT_ENGINE_CONFIG.heartbeatTimeoutMs;
+  if (heartbeatTimeoutMs <= heartbeatIntervalMs * 2) {
+    throw new ConfigError(
+      `must be more than twice heartbeatIntervalMs (${heartbeatIntervalMs} ms), got ${heartbeatTimeoutMs} ms; otherwise healthy tasks are failed as zombies`,
+      'heartbeatTimeoutMs',
+    );
+  }
+  return Object.freeze({
+    databaseUrl,
+    projectDir,
+    dagsFolders: Object.freeze((config.dagsFolders ?? envFolders ?? ['dags']).map(absolute)),
+    dataDir: absolute(config.dataDir ?? env.TRIBUTARY_DATA_DIR ?? '.tributary'),
+    parse: Object.freeze({
+      timeoutMs: config.parse?.timeoutMs ?? DEFAULT_ENGINE_CONFIG.parseTimeoutMs,
+      threads: config.parse?.threads,
+      memoryLimitMb: config.parse?.memoryLimitMb ?? DEFAULT_ENGINE_CONFIG.parseMemoryLimitMb,
+    }),
+    scheduler: Object.freeze({ ...DEFAULT_SCHEDULER_CONFIG, ...config.scheduler }),
+    worker: Object.freeze({
+      ...DEFAULT_WORKER_CONFIG,
+      concurrency: envInt(env, 'TRIBUTARY_WORKER_CONCURRENCY') ?? DEFAULT_WORKER_CONFIG.concurrency,
+      ...config.worker,
+    }),
+    heartbeatIntervalMs,
+    heartbeatTimeoutMs,
+    xcomMaxBytes: config.xcomMaxBytes ?? DEFAULT_ENGINE_CONFIG.xcomMaxBytes,
+    logLevel,
+    logger: config.logger,
+    plugins: Object.freeze([...(config.plugins ?? [])]),
+  });
+}

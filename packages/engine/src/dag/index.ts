@@ -1,0 +1,35 @@
+export { Dag, dag, isDag, type ResolvedDagOptions, type TaskDefinition } from './dag.js';
+export { DEFAULT_MAX_ACTIVE_RUNS, DEFAULT_MAX_ACTIVE_TASKS, DEFAULT_TASK_OPTIONS } from './options.js';
+export { validateParams } from './params.js';
+export { hashSerializedDag, serializeDag } from './serialize.js';
+export {
+  EMPTY_UPSTREAM_COUNTS,
+  evaluateTriggerRule,
+  type TriggerDecision,
+  type UpstreamStateCounts,
+} from './trigger-rules.js';
+export { validateDag } from './validate.js';
+export {
+  TRIGGER_RULES,
+  WEIGHT_RULES,
+  type DagOptions,
+  type DataInterval,
+  type Duration,
+  type OperatorSpec,
+  type ParamsOf,
+  type ParamsSchema,
+  type ResolvedTaskOptions,
+  type RunType,
+  type SerializedDag,
+  type SerializedTask,
+  type TaskContext,
+  type TaskDefinitionOptions,
+  type TaskFunction,
+  type TaskLogger,
+  type TaskOptions,
+  type TaskRef,
+  type TriggerRule,
+  type UpstreamRef,
+  type UpstreamResults,
+  type WeightRule,
+} from './types.js';

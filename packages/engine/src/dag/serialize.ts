@@ -1,0 +1,116 @@
+import { createHash } from 'node:crypto';
+import type { DirectedGraph } from 'graphology';
+import { topologicalSort } from 'graphology-dag';
+import stringify from 'safe-stable-stringify';
+import type { Dag } from './dag.js';
+import { validateDag } from './validate.js';
+import type { SerializedDag, SerializedTask } from './types.js';
+
+/**
+ * Validate a DAG and turn it into its stored form: plain JSON with every default applied, the
+ * downstream lists and effective priorities computed, and the source of inline functions.
+ */
+export function serializeDag(dag: Dag, file: string | null = null): SerializedDag {
+  const graph = validateDag(dag, file ?? undefined);
+  const priorities = effectivePriorities(dag, graph);
+  const tasks: SerializedTask[] = [];
+  for (const task of dag.tasks.values()) {
+    tasks.push({
+      taskId: task.id,
+      kind: task.kind,
+      operator: task.operator?.operator ?? null,
+      plugin: task.operator?.plugin ?? null,
+      args: task.operator ? toJson(task.operator.args) : null,
+      source: task.fn ? task.fn.toString() : null,
+      upstream: [...task.upstream],
+      downstream: graph.outNeighbors(task.id),
+      ...task.options,
+      effectivePriority: priorities.get(task.id) ?? task.options.priorityWeight,
+      docs: task.docs,
+    });
+  }
+  const o = dag.options;
+  return {
+    formatVersion: 1,
+    dagId: dag.id,
+    description: o.description,
+    docs: o.docs,
+    schedule: o.schedule,
+    timezone: o.timezone,
+    startDate: o.startDate?.toISOString() ?? null,
+    endDate: o.endDate?.toISOString() ?? null,
+    catchup: o.catchup,
+    tags: [...o.tags],
+    params: o.params ? (toJson(o.params) as SerializedDag['params']) : null,
+    maxActiveRuns: o.maxActiveRuns,
+    maxActiveTasks: o.maxActiveTasks,
+    file,
+    tasks,
+  };
+}
+
+/** The version hash of a serialized DAG: SHA-256 of its canonical JSON. */
+export function hashSerializedDag(serialized: SerializedDag): string {
+  return createHash('sha256').update(stringify(serialized) ?? '').digest('hex');
+}
+
+function toJson(value: unknown): unknown {
+  return value === undefined ? null : JSON.parse(JSON.stringify(value));
+}
+
+/**
+ * Effective priority per task following Airflow's weight rules: `downstream` adds the weights of all
+ * tasks downstream (transitively), `upstream` of all upstream, `absolute` keeps the task's own.
+ * Descendant sets are bitsets built in topological order, so big DAGs stay cheap.
+ */
+function effectivePriorities(dag: Dag, graph: DirectedGraph): Map<string, number> {
+  const result = new Map<string, number>();
+  const needs = { downstream: false, upstream: false };
+  for (const task of dag.tasks.values()) {
+    if (task.options.weightRule === 'absolute') result.set(task.id, task.options.priorityWeight);
+    else needs[task.options.weightRule] = true;
+  }
+  if (!needs.downstream && !needs.upstream) return result;
+  const order = topologicalSort(graph);
+  const index = new Map(order.map((id, i) => [id, i]));
+  const weights = order.map((id) => dag.tasks.get(id)!.options.priorityWeight);
+  const words = Math.ceil(order.length / 32);
+  const reachable = (direction: 'downstream' | 'upstream'): Uint32Array[] => {
+    const sets: Uint32Array[] = new Array(order.length);
+    const sequence = direction === 'downstream' ? [...order].reverse() : order;
+    for (const id of sequence) {
+      const i = index.get(id)!;
+      const set = new Uint32Array(words);
+      const neighbours = direction === 'downstream' ? graph.outNeighbors(id) : graph.inNeighbors(id);
+      for (const n of neighbours) {
+        const j = index.get(n)!;
+        const other = sets[j]!;
+        for (let w = 0; w < words; w++) set[w]! |= other[w]!;
+        set[j >>> 5]! |= 1 << (j & 31);
+      }
+      sets[i] = set;
+    }
+    return sets;
+  };
+  const sumOf = (set: Uint32Array): number => {
+    let total = 0;
+    for (let w = 0; w < set.length; w++) {
+      let bits = set[w]!;
+      while (bits !== 0) {
+        const low = bits & -bits;
+        total += weights[(w << 5) + 31 - Math.clz32(low)]!;
+        bits ^= low;
+      }
+    }
+    return total;
+  };
+  const down = needs.downstream ? reachable('downstream') : [];
+  const up = needs.upstream ? reachable('upstream') : [];
+  for (const task of dag.tasks.values()) {
+    if (task.options.weightRule === 'absolute') continue;
+    const i = index.get(task.id)!;
+    const set = task.options.weightRule === 'downstream' ? down[i]! : up[i]!;
+    result.set(task.id, task.options.priorityWeight + sumOf(set));
+  }
+  return result;
+}

@@ -1,0 +1,295 @@
+import type { FromSchema, JSONSchema } from 'json-schema-to-ts';
+
+/** Every trigger rule of Airflow 3, with the same meaning. */
+export const TRIGGER_RULES = [
+  'all_success',
+  'all_failed',
+  'all_done',
+  'all_done_min_one_success',
+  'all_done_setup_success',
+  'one_success',
+  'one_failed',
+  'one_done',
+  'none_failed',
+  'none_skipped',
+  'none_failed_min_one_success',
+  'all_skipped',
+  'always',
+] as const;
+
+/** When a task may start, given the states of its upstream tasks. */
+export type TriggerRule = (typeof TRIGGER_RULES)[number];
+
+/** How a task's effective priority is computed from its weight and its relatives' (Airflow's `weight_rule`). */
+export const WEIGHT_RULES = ['downstream', 'upstream', 'absolute'] as const;
+export type WeightRule = (typeof WEIGHT_RULES)[number];
+
+/**
+ * A length of time: milliseconds as a number, or a string such as `'500ms'`, `'30s'`, `'5m'`, `'2h'`, `'1d'`.
+ */
+export type Duration = number | string;
+
+/** Options every task accepts; a DAG's `defaultTaskOptions` supplies any left out. */
+export interface TaskOptions {
+  /**
+   * How many times a failed try is retried before the task is failed.
+   * @defaultValue 0
+   */
+  retries?: number;
+  /**
+   * Wait before a retry.
+   * @defaultValue `'5m'` (Airflow's 300 s)
+   */
+  retryDelay?: Duration;
+  /**
+   * Double the wait after each failed try: `retryDelay * 2^(try - 1)`, capped by `maxRetryDelay`.
+   * @defaultValue false
+   */
+  retryExponentialBackoff?: boolean;
+  /**
+   * Longest wait between tries when backing off exponentially.
+   * @defaultValue `'24h'`
+   */
+  maxRetryDelay?: Duration;
+  /**
+   * Longest a single try may run; the task's `signal` is aborted and the try fails with `TaskTimeoutError`.
+   * @defaultValue null (no limit)
+   */
+  executionTimeout?: Duration | null;
+  /**
+   * When the task may start, given its upstream tasks' states.
+   * @defaultValue `'all_success'`
+   */
+  triggerRule?: TriggerRule;
+  /**
+   * Pool whose slots the task occupies while queued or running.
+   * @defaultValue `'default_pool'`
+   */
+  pool?: string;
+  /**
+   * Slots of the pool the task occupies.
+   * @defaultValue 1
+   */
+  poolSlots?: number;
+  /**
+   * Weight used to order queued tasks (higher first); combined with relatives' weights per `weightRule`.
+   * @defaultValue 1
+   */
+  priorityWeight?: number;
+  /**
+   * How the effective priority is computed.
+   * @defaultValue `'downstream'`
+   */
+  weightRule?: WeightRule;
+  /**
+   * Worker queue the task is routed to; workers choose which queues they serve.
+   * @defaultValue `'default'`
+   */
+  queue?: string;
+}
+
+/** Task options with every default applied and durations in milliseconds. */
+export interface ResolvedTaskOptions {
+  retries: number;
+  retryDelayMs: number;
+  retryExponentialBackoff: boolean;
+  maxRetryDelayMs: number;
+  executionTimeoutMs: number | null;
+  triggerRule: TriggerRule;
+  pool: string;
+  poolSlots: number;
+  priorityWeight: number;
+  weightRule: WeightRule;
+  queue: string;
+}
+
+/** The JSON Schema accepted for DAG params (an object schema; `default`s fill missing values). */
+export type ParamsSchema = JSONSchema;
+
+/** `T` without its string index signature, so only declared keys type-check. */
+type KnownKeys<T> = { [K in keyof T as string extends K ? never : K]: T[K] };
+
+/**
+ * The TypeScript type of a DAG's params, derived from its JSON Schema. Only declared properties are
+ * typed (a misspelt param name is a compile error), even where the schema allows additional ones.
+ */
+export type ParamsOf<S> = [S] extends [undefined]
+  ? Record<string, unknown>
+  : S extends JSONSchema
+    ? FromSchema<S> extends infer T
+      ? T extends Record<string, unknown>
+        ? KnownKeys<T>
+        : Record<string, unknown>
+      : never
+    : Record<string, unknown>;
+
+/** Options of a DAG. */
+export interface DagOptions<S extends ParamsSchema | undefined = ParamsSchema | undefined> {
+  /** Unique DAG id: letters, digits, `_`, `-` and `.`. */
+  id: string;
+  /** One-line description shown in lists. */
+  description?: string;
+  /** Longer documentation (Markdown) shown on the DAG page. */
+  docs?: string;
+  /**
+   * When runs are created: a cron expression (5 or 6 fields), a preset (`@hourly`, `@daily`, `@weekly`,
+   * `@monthly`, `@quarterly`, `@yearly`, `@once`), or null for manual runs only.
+   * @defaultValue null
+   */
+  schedule?: string | null;
+  /**
+   * First data interval start; required with a schedule. A string is read as ISO 8601 in `timezone`.
+   */
+  startDate?: Date | string;
+  /** No scheduled run covers time after this. */
+  endDate?: Date | string;
+  /**
+   * IANA time zone the schedule is evaluated in.
+   * @defaultValue `'UTC'`
+   */
+  timezone?: string;
+  /**
+   * Create runs for every interval missed since the last run (or `startDate`), not just the latest.
+   * @defaultValue false
+   */
+  catchup?: boolean;
+  /** Labels for filtering. */
+  tags?: readonly string[];
+  /** JSON Schema of the params a run accepts; `default`s apply when a trigger leaves them out. */
+  params?: S;
+  /** Options applied to every task that does not set them. */
+  defaultTaskOptions?: TaskOptions;
+  /**
+   * Most runs of this DAG in the running state at once; further runs wait queued.
+   * @defaultValue 16
+   */
+  maxActiveRuns?: number;
+  /**
+   * Most task instances of this DAG queued or running at once, across its runs.
+   * @defaultValue 16
+   */
+  maxActiveTasks?: number;
+}
+
+/** Logger handed to a task; lines go to the try's log. Same call shapes as pino. */
+export interface TaskLogger {
+  debug(message: string): void;
+  debug(fields: Record<string, unknown>, message?: string): void;
+  info(message: string): void;
+  info(fields: Record<string, unknown>, message?: string): void;
+  warn(message: string): void;
+  warn(fields: Record<string, unknown>, message?: string): void;
+  error(message: string): void;
+  error(fields: Record<string, unknown>, message?: string): void;
+}
+
+/** Kinds of run. */
+export type RunType = 'scheduled' | 'manual' | 'backfill' | 'asset' | 'test';
+
+/** A half-open time interval `[start, end)`. */
+export interface DataInterval {
+  start: Date;
+  end: Date;
+}
+
+/** What a task function receives. */
+export interface TaskContext<P = Record<string, unknown>, U = Record<string, unknown>> {
+  readonly dagId: string;
+  readonly runId: string;
+  readonly runType: RunType;
+  readonly taskId: string;
+  /** Index within a mapped task, -1 when not mapped. */
+  readonly mapIndex: number;
+  /** 1 for the first try. */
+  readonly tryNumber: number;
+  /** Total tries allowed: `retries + 1`. */
+  readonly maxTries: number;
+  /** The run's logical date: its data interval start for scheduled runs, the trigger time otherwise. */
+  readonly logicalDate: Date;
+  readonly dataInterval: DataInterval;
+  /** The run's params, validated, with defaults applied. */
+  readonly params: P;
+  /** Results of the upstream tasks, by task id. */
+  readonly upstream: U;
+  readonly log: TaskLogger;
+  /** Aborted on timeout, on a kill from an operator and on worker shutdown. */
+  readonly signal: AbortSignal;
+}
+
+/** The function of an inline task. Its return value (JSON-serializable) is the task's result. */
+export type TaskFunction<P, U, R> = (context: TaskContext<P, U>) => R | Promise<R>;
+
+/** A reference to a task of a DAG; pass it in another task's `upstream` to depend on it. */
+export interface TaskRef<Id extends string = string, R = unknown> {
+  readonly id: Id;
+  readonly dagId: string;
+  /** @internal Carries the result type; never set at run time. */
+  readonly __result?: R;
+}
+
+/** An upstream given by reference (typed) or by id (checked when the DAG is validated). */
+export type UpstreamRef = TaskRef<string, unknown> | string;
+
+type UpstreamId<K> = K extends TaskRef<infer I, unknown> ? I : K extends string ? K : never;
+type UpstreamResult<K> = K extends TaskRef<string, infer R> ? Awaited<R> : unknown;
+
+/** The `upstream` object a task receives: each upstream task's result by id. */
+export type UpstreamResults<U extends readonly UpstreamRef[]> = {
+  readonly [K in U[number] as UpstreamId<K>]: UpstreamResult<K>;
+};
+
+/** A task implemented by a plugin operator; built by an operator factory in a DAG file. */
+export interface OperatorSpec<R = unknown> {
+  /** Operator name, `<plugin>.<operator>`. */
+  readonly operator: string;
+  /** npm package that implements it, imported by the worker. */
+  readonly plugin?: string;
+  /** JSON-serializable arguments. */
+  readonly args: unknown;
+  /** @internal Carries the result type. */
+  readonly __result?: R;
+}
+
+/** Options of one task: the task options plus its upstream dependencies. */
+export interface TaskDefinitionOptions<U extends readonly UpstreamRef[] = readonly UpstreamRef[]> extends TaskOptions {
+  /** Tasks that must finish (per the trigger rule) before this one starts. */
+  upstream?: U;
+  /** Documentation shown on the task page. */
+  docs?: string;
+}
+
+/** The serialized form of one task, stored in `dag_version` and read by the scheduler. */
+export interface SerializedTask extends ResolvedTaskOptions {
+  taskId: string;
+  kind: 'function' | 'operator';
+  operator: string | null;
+  plugin: string | null;
+  args: unknown;
+  /** Source text of an inline function, for display and versioning. */
+  source: string | null;
+  upstream: string[];
+  downstream: string[];
+  /** Priority after applying the weight rule. */
+  effectivePriority: number;
+  docs: string | null;
+}
+
+/** The serialized form of a DAG; its hash is the DAG version. */
+export interface SerializedDag {
+  formatVersion: 1;
+  dagId: string;
+  description: string | null;
+  docs: string | null;
+  schedule: string | null;
+  timezone: string;
+  startDate: string | null;
+  endDate: string | null;
+  catchup: boolean;
+  tags: string[];
+  params: ParamsSchema | null;
+  maxActiveRuns: number;
+  maxActiveTasks: number;
+  /** File the DAG came from, relative to the project directory. */
+  file: string | null;
+  tasks: SerializedTask[];
+}

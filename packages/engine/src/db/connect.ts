@@ -1,0 +1,65 @@
+import { Kysely, PostgresDialect } from 'kysely';
+import pg from 'pg';
+import type { Database } from './schema.js';
+
+/** An open connection pool to the metadata database, with a kysely instance over it. */
+export interface DatabaseHandle {
+  readonly url: string;
+  readonly pool: pg.Pool;
+  readonly db: Kysely<Database>;
+  /** Close the pool; idempotent. */
+  close(): Promise<void>;
+}
+
+/** Options of {@link connectDatabase}. */
+export interface ConnectOptions {
+  /**
+   * Most connections the pool opens.
+   * @defaultValue 10
+   */
+  max?: number;
+  /** Shown in `pg_stat_activity`. */
+  applicationName?: string;
+  /** Called with errors of idle connections (e.g. the server restarted); the pool replaces them. */
+  onIdleError?: (error: Error) => void;
+}
+
+// int8 (bigserial ids, counts) as JS numbers: ids stay far below 2^53.
+const INT8_OID = 20;
+const types = {
+  getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
+    oid === INT8_OID ? (value: string) => Number(value) : pg.types.getTypeParser(oid, format as 'text')) as typeof pg.types.getTypeParser,
+};
+
+/** Open a pool to `url` (a `postgres://` connection string). */
+export function connectDatabase(url: string, options: ConnectOptions = {}): DatabaseHandle {
+  const pool = new pg.Pool({
+    connectionString: url,
+    max: options.max ?? 10,
+    application_name: options.applicationName ?? 'tributary',
+    types,
+  });
+  let closed: Promise<void> | null = null;
+  // Once closing, connections ended by the server (e.g. embedded PostgreSQL stopping) are expected.
+  pool.on('error', (error) => {
+    if (!closed) options.onIdleError?.(error);
+  });
+  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  return {
+    url,
+    pool,
+    db,
+    close: () => (closed ??= db.destroy()),
+  };
+}
+
+/** A URL with the password hidden, for logs. */
+export function redactUrl(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (parsed.password) parsed.password = '***';
+    return parsed.toString();
+  } catch {
+    return '(unparseable database URL)';
+  }
+}

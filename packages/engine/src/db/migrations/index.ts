@@ -1,0 +1,12 @@
+import type { Migration, MigrationProvider } from 'kysely/migration';
+import * as m0001 from './0001-initial.js';
+
+/** The engine's migrations, in order. Names sort in the order they apply. */
+export const ENGINE_MIGRATIONS: Readonly<Record<string, Migration>> = Object.freeze({
+  '0001-initial': m0001,
+});
+
+/** Provides {@link ENGINE_MIGRATIONS} to kysely's `Migrator` without reading the file system. */
+export const engineMigrationProvider: MigrationProvider = {
+  getMigrations: async () => ({ ...ENGINE_MIGRATIONS }),
+};

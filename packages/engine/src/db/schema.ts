@@ -1,0 +1,203 @@
+import type { ColumnType, Generated, Insertable, Selectable } from 'kysely';
+import type { ErrorInfo } from '../errors.js';
+import type { ParamsSchema, RunType, SerializedDag } from '../dag/types.js';
+
+/** Name of the engine's schema in Postgres. */
+export const ENGINE_SCHEMA = 'tributary';
+
+/** Task-instance states, as in Airflow (`null` is Airflow's "no status"). */
+export const TASK_STATES = [
+  'scheduled',
+  'queued',
+  'running',
+  'success',
+  'failed',
+  'up_for_retry',
+  'up_for_reschedule',
+  'upstream_failed',
+  'skipped',
+  'removed',
+  'deferred',
+] as const;
+export type TaskState = (typeof TASK_STATES)[number];
+
+/** States after which a task instance will not run again unless cleared. */
+export const FINISHED_TASK_STATES: readonly TaskState[] = ['success', 'failed', 'upstream_failed', 'skipped', 'removed'];
+
+/** Run states. */
+export const RUN_STATES = ['queued', 'running', 'success', 'failed'] as const;
+export type RunState = (typeof RUN_STATES)[number];
+
+type Timestamp = ColumnType<Date, Date | string, Date | string>;
+type CreatedAt = ColumnType<Date, Date | string | undefined, never>;
+type UpdatedAt = ColumnType<Date, Date | string | undefined, Date | string>;
+
+export interface DagTable {
+  dag_id: string;
+  file: string | null;
+  is_paused: Generated<boolean>;
+  is_active: Generated<boolean>;
+  description: string | null;
+  tags: Generated<string[]>;
+  schedule: string | null;
+  timezone: Generated<string>;
+  max_active_runs: number;
+  max_active_tasks: number;
+  latest_version_id: number | null;
+  timetable_key: string | null;
+  needs_next_run: Generated<boolean>;
+  next_run_after: Timestamp | null;
+  next_logical_date: Timestamp | null;
+  next_interval_start: Timestamp | null;
+  next_interval_end: Timestamp | null;
+  last_parsed_at: Timestamp | null;
+  created_at: CreatedAt;
+  updated_at: UpdatedAt;
+}
+
+export interface DagVersionTable {
+  id: Generated<number>;
+  dag_id: string;
+  version_number: number;
+  hash: string;
+  serialized: ColumnType<SerializedDag, string, string>;
+  source_code: string | null;
+  created_at: CreatedAt;
+}
+
+export interface DagFileTable {
+  path: string;
+  content_hash: string;
+  parsed_at: Timestamp;
+  parse_duration_ms: number;
+  dag_ids: string[];
+}
+
+export interface ImportErrorTable {
+  file: string;
+  message: string;
+  stack: string | null;
+  occurred_at: Timestamp;
+}
+
+export interface DagRunTable {
+  id: Generated<number>;
+  dag_id: string;
+  run_id: string;
+  dag_version_id: number;
+  run_type: RunType;
+  state: RunState;
+  logical_date: Timestamp;
+  data_interval_start: Timestamp;
+  data_interval_end: Timestamp;
+  conf: ColumnType<Record<string, unknown>, string, string>;
+  /** Worker queue every task of this run is sent to instead of its own (used by `dags test`). */
+  queue_override: string | null;
+  triggered_by: string | null;
+  note: string | null;
+  created_at: CreatedAt;
+  queued_at: Timestamp | null;
+  start_date: Timestamp | null;
+  end_date: Timestamp | null;
+}
+
+export interface TaskInstanceTable {
+  id: Generated<number>;
+  run_pk: number;
+  dag_id: string;
+  task_id: string;
+  map_index: Generated<number>;
+  state: TaskState | null;
+  try_number: Generated<number>;
+  max_tries: number;
+  pool: string;
+  pool_slots: number;
+  priority_weight: number;
+  queue: string;
+  operator: string | null;
+  executor: string | null;
+  hostname: string | null;
+  worker_id: string | null;
+  pid: number | null;
+  queued_at: Timestamp | null;
+  start_date: Timestamp | null;
+  end_date: Timestamp | null;
+  heartbeat_at: Timestamp | null;
+  next_retry_at: Timestamp | null;
+  rendered_args: ColumnType<unknown, string | null, string | null> | null;
+  external_id: string | null;
+  updated_at: UpdatedAt;
+}
+
+export interface TaskTryTable {
+  ti_id: number;
+  try_number: number;
+  state: TaskState;
+  hostname: string | null;
+  worker_id: string | null;
+  pid: number | null;
+  start_date: Timestamp;
+  end_date: Timestamp | null;
+  duration_ms: number | null;
+  error: ColumnType<ErrorInfo | null, string | null, string | null>;
+}
+
+export interface XcomTable {
+  run_pk: number;
+  task_id: string;
+  map_index: Generated<number>;
+  key: string;
+  value: ColumnType<unknown, string, string>;
+  size_bytes: number;
+  created_at: CreatedAt;
+}
+
+export interface TaskLogTable {
+  id: Generated<number>;
+  ti_id: number;
+  try_number: number;
+  logged_at: Timestamp;
+  level: string;
+  message: string;
+}
+
+export interface PoolTable {
+  name: string;
+  /** Slots in all; -1 for unlimited. */
+  slots: number;
+  description: string | null;
+  created_at: CreatedAt;
+}
+
+export interface ProcessTable {
+  id: string;
+  kind: string;
+  hostname: string;
+  pid: number;
+  started_at: Timestamp;
+  heartbeat_at: Timestamp;
+  stopped_at: Timestamp | null;
+  info: ColumnType<Record<string, unknown>, string, string>;
+}
+
+/** The engine's tables, as kysely sees them. */
+export interface Database {
+  'tributary.dag': DagTable;
+  'tributary.dag_version': DagVersionTable;
+  'tributary.dag_file': DagFileTable;
+  'tributary.import_error': ImportErrorTable;
+  'tributary.dag_run': DagRunTable;
+  'tributary.task_instance': TaskInstanceTable;
+  'tributary.task_try': TaskTryTable;
+  'tributary.xcom': XcomTable;
+  'tributary.task_log': TaskLogTable;
+  'tributary.pool': PoolTable;
+  'tributary.process': ProcessTable;
+}
+
+export type DagRow = Selectable<DagTable>;
+export type DagRunRow = Selectable<DagRunTable>;
+export type TaskInstanceRow = Selectable<TaskInstanceTable>;
+export type TaskTryRow = Selectable<TaskTryTable>;
+export type NewTaskInstance = Insertable<TaskInstanceTable>;
+export type { ParamsSchema };

@@ -1,0 +1,195 @@
+import { join } from 'node:path';
+import type { Kysely } from 'kysely';
+import pino, { type Logger } from 'pino';
+import { resolveEngineConfig, type EngineConfig, type ResolvedEngineConfig } from './config.js';
+import { connectDatabase, redactUrl, type DatabaseHandle } from './db/connect.js';
+import { startEmbeddedPostgres, type EmbeddedPostgresHandle } from './db/embedded.js';
+import { migrateDatabase } from './db/migrate.js';
+import type { Database } from './db/schema.js';
+import { LocalExecutor } from './executor/local-executor.js';
+import { PluginRegistry } from './plugin/registry.js';
+import { DagBag } from './processor/dag-bag.js';
+import { DagProcessor, type ParseRunSummary } from './processor/dag-processor.js';
+import { TaskQueue } from './queue/task-queue.js';
+import { VersionCache, type EngineContext } from './scheduler/context.js';
+import { RetryWaker } from './scheduler/retry-waker.js';
+import { Scheduler } from './scheduler/scheduler.js';
+import { wakeRetry } from './scheduler/task-transitions.js';
+import { triggerDag, type TriggerOptions } from './service/runs.js';
+import { Worker, type WorkerConfig } from './worker/worker.js';
+
+/**
+ * One Tributary engine: a connection to the metadata database (embedded PostgreSQL unless a URL is
+ * configured), the task queue, and whichever roles this process plays — DAG processor, scheduler,
+ * workers. `open()` connects and migrates; `close()` stops every role and releases everything.
+ *
+ * @example
+ * ```ts
+ * const engine = await Tributary.open({ dagsFolders: ['dags'] });
+ * await engine.parseDags();
+ * engine.startScheduler();
+ * await engine.startWorker();
+ * ```
+ */
+export class Tributary {
+  readonly config: ResolvedEngineConfig;
+  readonly log: Logger;
+  /** Shared services for scheduling and execution. */
+  readonly context: EngineContext;
+  readonly plugins: PluginRegistry;
+  /** Engine migrations applied when this engine opened (empty when the schema was current). */
+  readonly migrationsApplied: readonly string[];
+  readonly #database: DatabaseHandle;
+  readonly #embedded: EmbeddedPostgresHandle | null;
+  readonly #queue: TaskQueue;
+  readonly #retries: RetryWaker;
+  readonly #dagBag: DagBag;
+  #processor: DagProcessor | null = null;
+  #scheduler: Scheduler | null = null;
+  readonly #workers: Worker[] = [];
+  #closing: Promise<void> | null = null;
+
+  private constructor(
+    config: ResolvedEngineConfig,
+    log: Logger,
+    database: DatabaseHandle,
+    embedded: EmbeddedPostgresHandle | null,
+    queue: TaskQueue,
+    migrationsApplied: readonly string[],
+  ) {
+    this.config = config;
+    this.migrationsApplied = migrationsApplied;
+    this.log = log;
+    this.#database = database;
+    this.#embedded = embedded;
+    this.#queue = queue;
+    this.context = {
+      db: database.db,
+      queue,
+      log,
+      versions: new VersionCache(database.db),
+      timings: { heartbeatIntervalMs: config.heartbeatIntervalMs, heartbeatTimeoutMs: config.heartbeatTimeoutMs },
+      xcomMaxBytes: config.xcomMaxBytes,
+    };
+    this.#retries = new RetryWaker(
+      (tiId) => wakeRetry(this.context, tiId),
+      (error, tiId) => log.error({ err: error, tiId }, 'waking a retry failed; the scheduler will pick it up'),
+    );
+    this.#dagBag = new DagBag(config.projectDir);
+    this.plugins = new PluginRegistry(config.projectDir, config.plugins);
+  }
+
+  /** Resolve the configuration, connect (starting embedded PostgreSQL when no URL is set), migrate, start the queue. */
+  static async open(options: EngineConfig = {}): Promise<Tributary> {
+    const config = resolveEngineConfig(options);
+    const log = config.logger ?? pino({ level: config.logLevel, base: { service: 'tributary' } }, pino.destination(2));
+    let embedded: EmbeddedPostgresHandle | null = null;
+    let url = config.databaseUrl;
+    if (url === null) {
+      const started = performance.now();
+      embedded = await startEmbeddedPostgres({
+        dataDir: join(config.dataDir, 'postgres'),
+        onLog: (line) => log.debug({ component: 'postgres' }, line),
+      });
+      url = embedded.url;
+      log.info(
+        { dataDir: join(config.dataDir, 'postgres'), ms: Math.round(performance.now() - started), joined: !embedded.owned },
+        embedded.owned ? 'embedded PostgreSQL started' : 'joined the embedded PostgreSQL already running',
+      );
+    }
+    const database = connectDatabase(url, {
+      onIdleError: (error) => log.warn({ error: error.message, code: (error as { code?: string }).code }, 'database connection lost; reconnecting'),
+    });
+    try {
+      const migrated = await migrateDatabase(database);
+      if (migrated.applied.length > 0) log.info({ applied: migrated.applied }, 'database migrated');
+      const queue = new TaskQueue({ connectionString: url, onError: (error) => log.warn({ err: error }, 'task queue error') });
+      await queue.start();
+      log.debug({ database: redactUrl(url) }, 'engine connected');
+      return new Tributary(config, log, database, embedded, queue, migrated.applied);
+    } catch (error) {
+      await database.close().catch(() => {});
+      await embedded?.stop().catch(() => {});
+      throw error;
+    }
+  }
+
+  /** The metadata database (kysely). */
+  get db(): Kysely<Database> {
+    return this.context.db;
+  }
+
+  /** The DAG processor for this engine's DAG folders (created on first use). */
+  get processor(): DagProcessor {
+    this.#processor ??= new DagProcessor({
+      db: this.db,
+      folders: this.config.dagsFolders,
+      projectDir: this.config.projectDir,
+      parse: {
+        ...this.config.parse,
+        onOutput: (file, line) => this.log.debug({ file }, line),
+      },
+      log: this.log,
+    });
+    return this.#processor;
+  }
+
+  /** Parse every DAG file into the database. */
+  parseDags(): Promise<ParseRunSummary> {
+    return this.processor.parseAll();
+  }
+
+  /** Start the scheduler loop (once per engine). */
+  startScheduler(): Scheduler {
+    if (!this.#scheduler) {
+      this.#scheduler = new Scheduler(this.context, this.config.scheduler, this.#retries);
+      this.#scheduler.start();
+    }
+    return this.#scheduler;
+  }
+
+  /** Start a worker running tasks in this process; options override the configured ones. */
+  async startWorker(overrides: Partial<WorkerConfig> = {}): Promise<Worker> {
+    const worker = new Worker(
+      this.context,
+      { ...this.config.worker, ...overrides },
+      new LocalExecutor(this.#dagBag, this.plugins),
+      this.#retries,
+    );
+    this.#workers.push(worker);
+    await worker.start();
+    return worker;
+  }
+
+  /** Stop a worker started by {@link Tributary.startWorker}. */
+  async stopWorker(worker: Worker): Promise<void> {
+    const index = this.#workers.indexOf(worker);
+    if (index >= 0) this.#workers.splice(index, 1);
+    await worker.stop();
+  }
+
+  /** Create a manual run of a DAG. */
+  trigger(dagId: string, options: TriggerOptions = {}): ReturnType<typeof triggerDag> {
+    return triggerDag(this.context, dagId, options);
+  }
+
+  /** Delete a worker queue (the private queue of a finished `dags test`). */
+  deleteQueue(queue: string): Promise<void> {
+    return this.#queue.deleteQueue(queue);
+  }
+
+  /** Stop workers (letting running tasks finish within their grace period), the scheduler, the processor; then disconnect. */
+  close(): Promise<void> {
+    this.#closing ??= (async () => {
+      await Promise.all(this.#workers.splice(0).map((w) => w.stop()));
+      await this.#scheduler?.stop();
+      await this.#processor?.stop();
+      this.#retries.stop();
+      await this.#queue.stop();
+      await this.#database.close();
+      await this.#embedded?.stop();
+      this.log.debug('engine closed');
+    })();
+    return this.#closing;
+  }
+}

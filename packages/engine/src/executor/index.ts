@@ -1,0 +1,2 @@
+export type { Executor, TaskExecution } from './executor.js';
+export { LocalExecutor } from './local-executor.js';

@@ -1,0 +1,37 @@
+/**
+ * @tributary/engine — write DAGs in TypeScript, run them through Postgres.
+ * @packageDocumentation
+ */
+export * from './dag/index.js';
+export * from './errors.js';
+export { DEFAULT_ENGINE_CONFIG, resolveEngineConfig, type EngineConfig, type ResolvedEngineConfig } from './config.js';
+export { Tributary } from './engine.js';
+export { definePlugin, OperatorNotFoundError, PluginRegistry, type OperatorImplementation, type TributaryPlugin } from './plugin/index.js';
+export {
+  SCHEDULE_PRESETS,
+  isValidTimezone,
+  nextScheduledRun,
+  parseSchedule,
+  type NextRun,
+  type ParsedSchedule,
+  type ScheduleBounds,
+} from './schedule/index.js';
+export * from './service/index.js';
+export {
+  FINISHED_TASK_STATES,
+  RUN_STATES,
+  TASK_STATES,
+  connectDatabase,
+  migrateDatabase,
+  startEmbeddedPostgres,
+  type Database,
+  type DatabaseHandle,
+  type DagRunRow,
+  type RunState,
+  type TaskInstanceRow,
+  type TaskState,
+} from './db/index.js';
+export { DagProcessor, discoverDagFiles, parseDagFiles, type FileParseResult, type ParseOptions, type ParseRunSummary } from './processor/index.js';
+export { DEFAULT_SCHEDULER_CONFIG, RunExistsError, Scheduler, type SchedulerConfig } from './scheduler/index.js';
+export { DEFAULT_WORKER_CONFIG, Worker, XcomError, type WorkerConfig } from './worker/index.js';
+export type { Executor, TaskExecution } from './executor/index.js';

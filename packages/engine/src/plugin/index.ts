@@ -1,0 +1,2 @@
+export { definePlugin, type OperatorImplementation, type TributaryPlugin } from './plugin.js';
+export { OperatorNotFoundError, PluginRegistry } from './registry.js';

@@ -1,0 +1,45 @@
+/**
+ * Body of a DAG-parsing worker thread: imports one DAG file per request and reports the DAGs it
+ * exports, serialized. Runs with tsx registered by its bootstrap, so `.ts` files import directly.
+ * @internal
+ */
+import { createHash } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { pathToFileURL } from 'node:url';
+import { parentPort } from 'node:worker_threads';
+import { hashSerializedDag, serializeDag } from '../dag/serialize.js';
+import { dagsExportedBy } from './module-dags.js';
+import { MAX_STORED_SOURCE_BYTES, type FileParseResult, type ParseMessage, type ParseRequest } from './parse-protocol.js';
+
+const port = parentPort;
+if (!port) throw new Error('parse-worker must run in a worker thread');
+
+async function parse(request: ParseRequest): Promise<FileParseResult> {
+  const { file } = request;
+  const started = performance.now();
+  const result: FileParseResult = { file, durationMs: 0, contentHash: null, source: null, dags: [], error: null };
+  try {
+    const source = await readFile(file.absolute, 'utf8');
+    result.contentHash = createHash('sha256').update(source).digest('hex');
+    result.source = Buffer.byteLength(source) <= MAX_STORED_SOURCE_BYTES ? source : null;
+    const module = (await import(pathToFileURL(file.absolute).href)) as Record<string, unknown>;
+    const dagIds = new Set<string>();
+    for (const dag of dagsExportedBy(module)) {
+      if (dagIds.has(dag.id)) throw new Error(`exports two DAGs with the id '${dag.id}'`);
+      dagIds.add(dag.id);
+      const serialized = serializeDag(dag, file.relative);
+      result.dags.push({ serialized, hash: hashSerializedDag(serialized) });
+    }
+  } catch (error) {
+    const e = error instanceof Error ? error : new Error(String(error));
+    result.dags = [];
+    result.error = { message: e.message, stack: e.stack ?? null };
+  }
+  result.durationMs = performance.now() - started;
+  return result;
+}
+
+port.on('message', (request: ParseRequest) => {
+  void parse(request).then((result) => port.postMessage({ type: 'result', result } satisfies ParseMessage));
+});
+port.postMessage({ type: 'ready' } satisfies ParseMessage);

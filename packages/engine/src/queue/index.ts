@@ -1,0 +1,9 @@
+export {
+  QUEUE_SCHEMA,
+  TaskQueue,
+  queueNameFor,
+  type TaskJob,
+  type TaskJobHandler,
+  type TaskJobToSend,
+  type TaskQueueConfig,
+} from './task-queue.js';

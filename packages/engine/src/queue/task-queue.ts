@@ -1,0 +1,145 @@
+import type { Kysely, Transaction } from 'kysely';
+import { PgBoss, fromKysely, type Job } from 'pg-boss';
+import type { Database } from '../db/schema.js';
+
+/** Name of the Postgres schema pg-boss keeps its tables in. */
+export const QUEUE_SCHEMA = 'tributary_queue';
+
+/** What a task job carries: which task instance to run, and the try number it had when queued. */
+export interface TaskJob {
+  tiId: number;
+  /** `try_number` of the task instance when it was queued; the claim only succeeds if it is unchanged. */
+  tryNumber: number;
+}
+
+/** A task job to send. */
+export interface TaskJobToSend extends TaskJob {
+  /** Worker queue (the task's `queue` option, or the run's override). */
+  queue: string;
+  /** Effective priority; higher runs first. */
+  priority: number;
+}
+
+/** Options of {@link TaskQueue}. */
+export interface TaskQueueConfig {
+  connectionString: string;
+  /** Most connections pg-boss opens (besides one for LISTEN). */
+  maxConnections?: number;
+  /** pg-boss errors and warnings (it keeps running). */
+  onError?: (error: Error) => void;
+}
+
+/** A handler for task jobs; resolve once the task instance is finished. */
+export type TaskJobHandler = (job: TaskJob) => Promise<void>;
+
+/** The pg-boss queue name of a worker queue. */
+export function queueNameFor(workerQueue: string): string {
+  return `tasks.${workerQueue}`;
+}
+
+/**
+ * The task queue: pg-boss with LISTEN/NOTIFY, one pg-boss queue per worker queue. Task instances are
+ * the source of truth; a job only says "this task instance is ready", so a job delivered twice is
+ * harmless (the second claim fails).
+ */
+export class TaskQueue {
+  readonly #boss: PgBoss;
+  readonly #known = new Set<string>();
+  #started = false;
+
+  constructor(config: TaskQueueConfig) {
+    this.#boss = new PgBoss({
+      connectionString: config.connectionString,
+      schema: QUEUE_SCHEMA,
+      application_name: 'tributary-queue',
+      max: config.maxConnections ?? 4,
+      useListenNotify: true,
+      schedule: false,
+    });
+    this.#boss.on('error', (error: unknown) => config.onError?.(error instanceof Error ? error : new Error(String(error))));
+  }
+
+  /** Install or migrate pg-boss's schema and start its maintenance; idempotent. */
+  async start(): Promise<void> {
+    if (this.#started) return;
+    await this.#boss.start();
+    this.#started = true;
+  }
+
+  /** Create the pg-boss queue for a worker queue if it does not exist yet. */
+  async ensureQueue(workerQueue: string): Promise<void> {
+    const name = queueNameFor(workerQueue);
+    if (this.#known.has(name)) return;
+    const existing = await this.#boss.getQueue(name);
+    if (!existing) {
+      await this.#boss.createQueue(name, {
+        notify: true,
+        // The engine retries tasks itself; pg-boss only redelivers a job whose worker vanished
+        // before claiming it.
+        retryLimit: 3,
+        expireInSeconds: 3600,
+        deleteAfterSeconds: 3600,
+      });
+    } else if (!existing.notify) {
+      await this.#boss.updateQueue(name, { notify: true });
+    }
+    this.#known.add(name);
+  }
+
+  /**
+   * Send task jobs inside the caller's transaction, so they exist exactly when the state change that
+   * queued them commits. Workers listening on the queue are woken by NOTIFY at commit.
+   */
+  async sendInTransaction(trx: Transaction<Database> | Kysely<Database>, jobs: readonly TaskJobToSend[]): Promise<void> {
+    if (jobs.length === 0) return;
+    const byQueue = new Map<string, TaskJobToSend[]>();
+    for (const job of jobs) {
+      const list = byQueue.get(job.queue);
+      if (list) list.push(job);
+      else byQueue.set(job.queue, [job]);
+    }
+    const db = fromKysely(trx);
+    for (const [queue, list] of byQueue) {
+      await this.ensureQueue(queue);
+      await this.#boss.insert(
+        queueNameFor(queue),
+        list.map((job) => ({ data: { tiId: job.tiId, tryNumber: job.tryNumber }, priority: job.priority })),
+        { db },
+      );
+    }
+  }
+
+  /**
+   * Serve a worker queue: up to `concurrency` jobs run at once, each handed to `handler`.
+   * Returns an id for {@link TaskQueue.stopWorking}.
+   */
+  async work(workerQueue: string, concurrency: number, handler: TaskJobHandler): Promise<string> {
+    await this.ensureQueue(workerQueue);
+    return this.#boss.work<TaskJob>(
+      queueNameFor(workerQueue),
+      { localConcurrency: concurrency, batchSize: 1, pollingIntervalSeconds: 2, notifyPollingIntervalSeconds: 5 },
+      async (jobs: Job<TaskJob>[]) => {
+        for (const job of jobs) await handler(job.data);
+      },
+    );
+  }
+
+  /** Stop serving a worker queue; waits for running handlers. */
+  async stopWorking(workerQueue: string): Promise<void> {
+    await this.#boss.offWork(queueNameFor(workerQueue), { wait: true });
+  }
+
+  /** Delete a worker queue and its jobs (used for the private queue of `dags test`). */
+  async deleteQueue(workerQueue: string): Promise<void> {
+    const name = queueNameFor(workerQueue);
+    await this.#boss.deleteQueue(name);
+    this.#known.delete(name);
+  }
+
+  /** Stop pg-boss: workers finish their current jobs (up to `timeoutMs`), then connections close. */
+  async stop(timeoutMs = 30_000): Promise<void> {
+    if (!this.#started) return;
+    this.#started = false;
+    await this.#boss.stop({ graceful: true, timeout: timeoutMs });
+  }
+}

@@ -1,0 +1,170 @@
+import { sql, type Transaction } from 'kysely';
+import { validateParams } from '../dag/params.js';
+import type { DataInterval, RunType } from '../dag/types.js';
+import type { Database, DagRunRow, RunState } from '../db/schema.js';
+import { withTransaction } from '../db/transaction.js';
+import { InvalidStateError, NotFoundError, TributaryError } from '../errors.js';
+import { advanceRun } from './advance.js';
+import type { EngineContext } from './context.js';
+
+/** What a new run is. */
+export interface NewRun {
+  dagId: string;
+  runType: RunType;
+  /** Defaults to `<runType>__<logical date ISO>`. */
+  runId?: string;
+  logicalDate: Date;
+  dataInterval: DataInterval;
+  /** Params; validated against the DAG's schema, defaults applied. */
+  params?: unknown;
+  /** Send every task of the run to this worker queue (used by `dags test`). */
+  queueOverride?: string;
+  triggeredBy?: string;
+}
+
+/** A run was requested with an id that already exists. */
+export class RunExistsError extends TributaryError {
+  constructor(dagId: string, runId: string) {
+    super('RUN_EXISTS', `DAG '${dagId}': a run with id '${runId}' already exists`, { location: { dagId } });
+  }
+}
+
+/** The default run id of a run type and logical date, as Airflow forms it. */
+export function defaultRunId(runType: RunType, logicalDate: Date): string {
+  return `${runType}__${logicalDate.toISOString()}`;
+}
+
+async function lockDagRuns(trx: Transaction<Database>, dagId: string): Promise<void> {
+  await sql`SELECT pg_advisory_xact_lock(hashtextextended(${`tributary.dag-runs:${dagId}`}, 0))`.execute(trx);
+}
+
+/**
+ * Create a run of a DAG's latest version with all its task instances. It starts `running` (root tasks
+ * queued at once) when the DAG has fewer than `maxActiveRuns` running runs, otherwise it waits
+ * `queued`. Params are validated first; nothing is written when they are invalid.
+ */
+export async function createRun(ctx: EngineContext, input: NewRun): Promise<DagRunRow> {
+  const dag = await ctx.db
+    .selectFrom('tributary.dag')
+    .select(['dag_id', 'is_active', 'is_paused', 'latest_version_id', 'max_active_runs'])
+    .where('dag_id', '=', input.dagId)
+    .executeTakeFirst();
+  if (!dag || dag.latest_version_id === null) throw new NotFoundError(`DAG '${input.dagId}'`, { dagId: input.dagId });
+  if (!dag.is_active) {
+    throw new InvalidStateError('is not active (its file is gone or no longer defines it)', { dagId: input.dagId });
+  }
+  const structure = await ctx.versions.get(dag.latest_version_id);
+  const conf = validateParams(input.dagId, structure.serialized.params, input.params);
+  const runId = input.runId ?? defaultRunId(input.runType, input.logicalDate);
+
+  return withTransaction(ctx.db, async (trx) => {
+    await lockDagRuns(trx, input.dagId);
+    const running = await sql<{ n: number }>`
+      SELECT count(*)::int AS n FROM tributary.dag_run WHERE dag_id = ${input.dagId} AND state = 'running'`.execute(trx);
+    // A run of `dags test` starts at once, whatever the DAG's pause and run limits.
+    const canStart =
+      input.runType === 'test' || (!dag.is_paused && (running.rows[0]?.n ?? 0) < dag.max_active_runs);
+    const now = new Date();
+    const inserted = await trx
+      .insertInto('tributary.dag_run')
+      .values({
+        dag_id: input.dagId,
+        run_id: runId,
+        dag_version_id: structure.versionId,
+        run_type: input.runType,
+        state: canStart ? 'running' : 'queued',
+        logical_date: input.logicalDate,
+        data_interval_start: input.dataInterval.start,
+        data_interval_end: input.dataInterval.end,
+        conf: JSON.stringify(conf),
+        queue_override: input.queueOverride ?? null,
+        triggered_by: input.triggeredBy ?? null,
+        queued_at: now,
+        start_date: canStart ? now : null,
+      })
+      .onConflict((oc) => oc.doNothing())
+      .returningAll()
+      .executeTakeFirst();
+    if (!inserted) throw new RunExistsError(input.dagId, runId);
+    const tasks = structure.serialized.tasks;
+    await sql`
+      INSERT INTO tributary.task_instance
+        (run_pk, dag_id, task_id, max_tries, pool, pool_slots, priority_weight, queue, operator)
+      SELECT ${inserted.id}, ${input.dagId}, t.task_id, t.max_tries, t.pool, t.pool_slots, t.priority, t.queue, t.operator
+        FROM unnest(${tasks.map((t) => t.taskId)}::text[], ${tasks.map((t) => t.retries + 1)}::int[],
+                    ${tasks.map((t) => t.pool)}::text[], ${tasks.map((t) => t.poolSlots)}::int[],
+                    ${tasks.map((t) => t.effectivePriority)}::int[], ${tasks.map((t) => t.queue)}::text[],
+                    ${tasks.map((t) => t.operator ?? (t.kind === 'function' ? 'function' : null))}::text[])
+          AS t(task_id, max_tries, pool, pool_slots, priority, queue, operator)
+    `.execute(trx);
+    if (canStart) await advanceRun(trx, ctx, inserted, structure, structure.roots);
+    return inserted;
+  });
+}
+
+/**
+ * Start queued runs of a DAG, oldest logical date first, while it has fewer than `maxActiveRuns`
+ * running and is not paused. Returns how many started.
+ */
+export async function startQueuedRuns(ctx: EngineContext, dagId: string): Promise<number> {
+  return withTransaction(ctx.db, async (trx) => {
+    await lockDagRuns(trx, dagId);
+    const dag = await trx
+      .selectFrom('tributary.dag')
+      .select(['max_active_runs', 'is_paused'])
+      .where('dag_id', '=', dagId)
+      .executeTakeFirst();
+    if (!dag || dag.is_paused) return 0;
+    const running = await sql<{ n: number }>`
+      SELECT count(*)::int AS n FROM tributary.dag_run WHERE dag_id = ${dagId} AND state = 'running'`.execute(trx);
+    const room = dag.max_active_runs - (running.rows[0]?.n ?? 0);
+    if (room <= 0) return 0;
+    const started = await sql<{ id: number; dag_id: string; dag_version_id: number }>`
+      UPDATE tributary.dag_run SET state = 'running', start_date = now()
+       WHERE id IN (SELECT id FROM tributary.dag_run WHERE dag_id = ${dagId} AND state = 'queued'
+                     ORDER BY logical_date, id LIMIT ${room})
+      RETURNING id, dag_id, dag_version_id`.execute(trx);
+    for (const run of started.rows) {
+      const structure = await ctx.versions.get(run.dag_version_id);
+      await advanceRun(trx, ctx, run, structure, structure.roots);
+    }
+    return started.rows.length;
+  });
+}
+
+/**
+ * Settle a running run once none of its task instances can change any more: `failed` when a leaf task
+ * failed or was upstream_failed, otherwise `success` (Airflow's rule). Then start the DAG's next
+ * queued run. Returns the new state, or null when the run is not finished (or already settled).
+ */
+export async function finishRunIfDone(ctx: EngineContext, runPk: number): Promise<RunState | null> {
+  const unfinished = await sql<{ one: number }>`
+    SELECT 1 AS one FROM tributary.task_instance
+     WHERE run_pk = ${runPk}
+       AND (state IS NULL OR state NOT IN ('success', 'failed', 'upstream_failed', 'skipped', 'removed'))
+     LIMIT 1`.execute(ctx.db);
+  if (unfinished.rows.length > 0) return null;
+  const run = await ctx.db
+    .selectFrom('tributary.dag_run')
+    .select(['id', 'dag_id', 'state', 'dag_version_id'])
+    .where('id', '=', runPk)
+    .executeTakeFirst();
+  if (!run || run.state !== 'running') return null;
+  const structure = await ctx.versions.get(run.dag_version_id);
+  const failedLeaves = await sql<{ n: number }>`
+    SELECT count(*)::int AS n FROM tributary.task_instance
+     WHERE run_pk = ${runPk} AND task_id = ANY(${[...structure.leaves]}) AND state IN ('failed', 'upstream_failed')`.execute(ctx.db);
+  const state: RunState = (failedLeaves.rows[0]?.n ?? 0) > 0 ? 'failed' : 'success';
+  const updated = await ctx.db
+    .updateTable('tributary.dag_run')
+    .set({ state, end_date: new Date() })
+    .where('id', '=', runPk)
+    .where('state', '=', 'running')
+    .returning('id')
+    .executeTakeFirst();
+  if (!updated) return null;
+  ctx.log.info({ dagId: run.dag_id, runPk, state }, 'run finished');
+  await startQueuedRuns(ctx, run.dag_id);
+  return state;
+}
+

@@ -1,0 +1,240 @@
+import { sql } from 'kysely';
+import { describeError } from '../errors.js';
+import { advanceRun } from './advance.js';
+import type { EngineContext } from './context.js';
+import { computeNextRuns } from './next-run.js';
+import { queueScheduled } from './queue-scheduled.js';
+import type { RetryWaker } from './retry-waker.js';
+import { RunExistsError, createRun, finishRunIfDone, startQueuedRuns } from './run-lifecycle.js';
+import { afterTaskFinished, recordFailure, wakeRetry } from './task-transitions.js';
+import { withTransaction } from '../db/transaction.js';
+
+/** Options of {@link Scheduler}. */
+export interface SchedulerConfig {
+  /**
+   * Pause between scheduling passes (due runs, zombies, overdue retries).
+   * @defaultValue 1000
+   */
+  loopIntervalMs: number;
+  /**
+   * Pause between sweeps that re-evaluate every running run (catches anything a crashed process left).
+   * @defaultValue 5000
+   */
+  sweepIntervalMs: number;
+  /**
+   * A task instance queued this long without being claimed has its job sent again.
+   * @defaultValue 300000
+   */
+  requeueAfterMs: number;
+}
+
+/** Defaults of {@link SchedulerConfig}. */
+export const DEFAULT_SCHEDULER_CONFIG: Readonly<SchedulerConfig> = Object.freeze({
+  loopIntervalMs: 1000,
+  sweepIntervalMs: 5000,
+  requeueAfterMs: 300_000,
+});
+
+/** What one scheduling pass did. */
+export interface SchedulerPassSummary {
+  runsCreated: number;
+  zombies: number;
+  retriesWoken: number;
+  runsSwept: number;
+}
+
+/**
+ * Creates scheduled runs when they come due, fails task instances whose worker stopped heart-beating
+ * (retrying them if they have tries left), wakes overdue retries, and periodically sweeps running
+ * runs. Readiness after a task finishes is handled by the worker that ran it; the sweep only catches
+ * what a crash interrupted. Any number of schedulers can run against one database.
+ */
+export class Scheduler {
+  readonly #ctx: EngineContext;
+  readonly #config: SchedulerConfig;
+  readonly #retries: RetryWaker;
+  #timer: NodeJS.Timeout | undefined;
+  #stopping = false;
+  #loop: Promise<void> | null = null;
+  #lastSweep = 0;
+
+  constructor(ctx: EngineContext, config: SchedulerConfig, retries: RetryWaker) {
+    this.#ctx = ctx;
+    this.#config = config;
+    this.#retries = retries;
+  }
+
+  /** Start the scheduling loop. */
+  start(): void {
+    if (this.#loop) return;
+    this.#stopping = false;
+    const loop = async (): Promise<void> => {
+      while (!this.#stopping) {
+        const started = Date.now();
+        try {
+          await this.runOnce();
+        } catch (error) {
+          this.#ctx.log.error({ err: error }, 'scheduler pass failed; retrying next pass');
+        }
+        const wait = Math.max(0, this.#config.loopIntervalMs - (Date.now() - started));
+        await new Promise<void>((resolve) => {
+          this.#timer = setTimeout(resolve, wait);
+        });
+      }
+    };
+    this.#loop = loop();
+  }
+
+  /** Stop after the current pass. */
+  async stop(): Promise<void> {
+    this.#stopping = true;
+    clearTimeout(this.#timer);
+    await this.#loop;
+    this.#loop = null;
+  }
+
+  /** One scheduling pass; the sweep runs when its interval has elapsed (or when `sweep` is true). */
+  async runOnce(sweep = false): Promise<SchedulerPassSummary> {
+    const summary: SchedulerPassSummary = { runsCreated: 0, zombies: 0, retriesWoken: 0, runsSwept: 0 };
+    await computeNextRuns(this.#ctx);
+    summary.runsCreated = await this.#createDueRuns();
+    summary.zombies = await this.#failZombies();
+    summary.retriesWoken = await this.#wakeOverdueRetries();
+    if (sweep || Date.now() - this.#lastSweep >= this.#config.sweepIntervalMs) {
+      this.#lastSweep = Date.now();
+      summary.runsSwept = await this.#sweep();
+    }
+    return summary;
+  }
+
+  async #createDueRuns(): Promise<number> {
+    const due = await this.#ctx.db
+      .selectFrom('tributary.dag')
+      .select(['dag_id', 'next_logical_date', 'next_interval_start', 'next_interval_end'])
+      .where('is_active', '=', true)
+      .where('is_paused', '=', false)
+      .where('needs_next_run', '=', false)
+      .where('next_run_after', '<=', new Date())
+      .orderBy('next_run_after')
+      .limit(100)
+      .execute();
+    let created = 0;
+    for (const dag of due) {
+      if (!dag.next_logical_date || !dag.next_interval_start || !dag.next_interval_end) continue;
+      try {
+        await createRun(this.#ctx, {
+          dagId: dag.dag_id,
+          runType: 'scheduled',
+          logicalDate: dag.next_logical_date,
+          dataInterval: { start: dag.next_interval_start, end: dag.next_interval_end },
+          triggeredBy: 'scheduler',
+        });
+        created++;
+      } catch (error) {
+        // Another scheduler created it first; anything else is logged and retried next pass.
+        if (!(error instanceof RunExistsError)) {
+          this.#ctx.log.error({ err: error, dagId: dag.dag_id }, 'creating a scheduled run failed');
+          continue;
+        }
+      }
+      await this.#ctx.db
+        .updateTable('tributary.dag')
+        .set({ needs_next_run: true })
+        .where('dag_id', '=', dag.dag_id)
+        .where('next_logical_date', '=', dag.next_logical_date)
+        .execute();
+    }
+    return created;
+  }
+
+  async #failZombies(): Promise<number> {
+    const timeoutMs = this.#ctx.timings.heartbeatTimeoutMs;
+    const zombies = await sql<{
+      id: number; run_pk: number; dag_id: string; task_id: string; try_number: number; max_tries: number;
+      dag_version_id: number; worker_id: string | null; hostname: string | null; heartbeat_at: Date;
+    }>`
+      SELECT t.id, t.run_pk, t.dag_id, t.task_id, t.try_number, t.max_tries, r.dag_version_id,
+             t.worker_id, t.hostname, t.heartbeat_at
+        FROM tributary.task_instance t JOIN tributary.dag_run r ON r.id = t.run_pk
+       WHERE t.state = 'running' AND t.heartbeat_at < now() - make_interval(secs => ${timeoutMs / 1000})
+       LIMIT 100`.execute(this.#ctx.db);
+    let failed = 0;
+    for (const z of zombies.rows) {
+      const task = (await this.#ctx.versions.get(z.dag_version_id)).tasks.get(z.task_id);
+      const error = describeError(
+        new Error(
+          `task instance stopped heart-beating: worker ${z.worker_id ?? '?'} on ${z.hostname ?? '?'} last reported at ` +
+            `${z.heartbeat_at.toISOString()} (timeout ${timeoutMs} ms); the worker probably died`,
+        ),
+      );
+      error.name = 'HeartbeatTimeout';
+      const outcome = await recordFailure(
+        this.#ctx,
+        { id: z.id, tryNumber: z.try_number, maxTries: z.max_tries },
+        task ?? { retryDelayMs: 0, retryExponentialBackoff: false, maxRetryDelayMs: 0 },
+        error,
+      );
+      if (!outcome) continue;
+      failed++;
+      this.#ctx.log.warn({ dagId: z.dag_id, taskId: z.task_id, tryNumber: z.try_number, state: outcome.state }, 'zombie task instance failed');
+      if (outcome.retryAt) this.#retries.schedule(z.id, outcome.retryAt);
+      await afterTaskFinished(this.#ctx, { runPk: z.run_pk, dagId: z.dag_id, taskId: z.task_id, dagVersionId: z.dag_version_id }, outcome.state);
+    }
+    return failed;
+  }
+
+  async #wakeOverdueRetries(): Promise<number> {
+    // Processes wake their own retries on time; this only picks up those whose process is gone.
+    const overdue = await sql<{ id: number }>`
+      SELECT id FROM tributary.task_instance
+       WHERE state = 'up_for_retry' AND next_retry_at < now() - interval '2 seconds' LIMIT 500`.execute(this.#ctx.db);
+    let woken = 0;
+    for (const row of overdue.rows) if (await wakeRetry(this.#ctx, row.id)) woken++;
+    return woken;
+  }
+
+  async #sweep(): Promise<number> {
+    const ctx = this.#ctx;
+    const runs = await ctx.db
+      .selectFrom('tributary.dag_run')
+      .select(['id', 'dag_id', 'dag_version_id'])
+      .where('state', '=', 'running')
+      .orderBy('id')
+      .limit(1000)
+      .execute();
+    for (const run of runs) {
+      const structure = await ctx.versions.get(run.dag_version_id);
+      await withTransaction(ctx.db, (trx) => advanceRun(trx, ctx, run, structure, 'all'));
+      await finishRunIfDone(ctx, run.id);
+    }
+    const waiting = await sql<{ dag_id: string }>`
+      SELECT DISTINCT dag_id FROM tributary.task_instance WHERE state = 'scheduled'`.execute(ctx.db);
+    if (waiting.rows.length > 0) {
+      await withTransaction(ctx.db, (trx) => queueScheduled(trx, ctx, waiting.rows.map((r) => r.dag_id)));
+    }
+    const queuedRuns = await sql<{ dag_id: string }>`
+      SELECT DISTINCT dag_id FROM tributary.dag_run WHERE state = 'queued'`.execute(ctx.db);
+    for (const row of queuedRuns.rows) await startQueuedRuns(ctx, row.dag_id);
+    await this.#requeueStale();
+    return runs.length;
+  }
+
+  /** Send again the jobs of task instances queued for too long (a job lost with a crashed worker). */
+  async #requeueStale(): Promise<void> {
+    const ctx = this.#ctx;
+    await withTransaction(ctx.db, async (trx) => {
+      const stale = await sql<{ id: number; try_number: number; queue: string; priority_weight: number }>`
+        UPDATE tributary.task_instance t SET queued_at = now()
+          FROM tributary.dag_run r
+         WHERE r.id = t.run_pk AND t.state = 'queued'
+           AND t.queued_at < now() - make_interval(secs => ${this.#config.requeueAfterMs / 1000})
+        RETURNING t.id, t.try_number, coalesce(r.queue_override, t.queue) AS queue, t.priority_weight`.execute(trx);
+      if (stale.rows.length === 0) return;
+      ctx.log.warn({ count: stale.rows.length }, 'sending again the jobs of task instances queued for too long');
+      await ctx.queue.sendInTransaction(
+        trx,
+        stale.rows.map((r) => ({ tiId: r.id, tryNumber: r.try_number, queue: r.queue, priority: r.priority_weight })),
+      );
+    });
+  }
+}

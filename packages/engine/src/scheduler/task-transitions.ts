@@ -1,0 +1,187 @@
+import { sql } from 'kysely';
+import type { RunType, SerializedTask } from '../dag/types.js';
+import type { TaskState } from '../db/schema.js';
+import { withTransaction } from '../db/transaction.js';
+import type { ErrorInfo } from '../errors.js';
+import type { TaskJob } from '../queue/task-queue.js';
+import { advanceRun } from './advance.js';
+import type { EngineContext } from './context.js';
+import { queueScheduled } from './queue-scheduled.js';
+import { finishRunIfDone } from './run-lifecycle.js';
+
+/** Who is running a task instance. */
+export interface WorkerIdentity {
+  id: string;
+  hostname: string;
+  pid: number;
+  executor: string;
+}
+
+/** A task instance a worker has claimed, with what it needs to run it. */
+export interface ClaimedTaskInstance {
+  id: number;
+  runPk: number;
+  dagId: string;
+  taskId: string;
+  mapIndex: number;
+  tryNumber: number;
+  maxTries: number;
+  runId: string;
+  runType: RunType;
+  logicalDate: Date;
+  dataIntervalStart: Date;
+  dataIntervalEnd: Date;
+  conf: Record<string, unknown>;
+  dagVersionId: number;
+}
+
+/**
+ * Claim a queued task instance for a worker: `queued` → `running` with the next try number, a new
+ * `task_try` row, and the previous try's XCom removed — one statement, and only when the instance is
+ * still queued at the try the job was sent for. Returns null when someone else got there first.
+ */
+export async function claimTaskInstance(
+  ctx: EngineContext,
+  job: TaskJob,
+  worker: WorkerIdentity,
+): Promise<ClaimedTaskInstance | null> {
+  const result = await sql<ClaimedTaskInstance>`
+    WITH claimed AS (
+      UPDATE tributary.task_instance
+         SET state = 'running', try_number = try_number + 1, start_date = now(), end_date = NULL,
+             heartbeat_at = now(), hostname = ${worker.hostname}, worker_id = ${worker.id}, pid = ${worker.pid},
+             executor = ${worker.executor}, next_retry_at = NULL, updated_at = now()
+       WHERE id = ${job.tiId} AND state = 'queued' AND try_number = ${job.tryNumber}
+      RETURNING id, run_pk, dag_id, task_id, map_index, try_number, max_tries, hostname, worker_id, pid, start_date
+    ), tried AS (
+      INSERT INTO tributary.task_try (ti_id, try_number, state, hostname, worker_id, pid, start_date)
+      SELECT id, try_number, 'running', hostname, worker_id, pid, start_date FROM claimed
+    ), cleared AS (
+      DELETE FROM tributary.xcom x USING claimed c
+       WHERE x.run_pk = c.run_pk AND x.task_id = c.task_id AND x.map_index = c.map_index
+    )
+    SELECT c.id, c.run_pk AS "runPk", c.dag_id AS "dagId", c.task_id AS "taskId", c.map_index AS "mapIndex",
+           c.try_number AS "tryNumber", c.max_tries AS "maxTries", r.run_id AS "runId", r.run_type AS "runType",
+           r.logical_date AS "logicalDate", r.data_interval_start AS "dataIntervalStart",
+           r.data_interval_end AS "dataIntervalEnd", r.conf, r.dag_version_id AS "dagVersionId"
+      FROM claimed c JOIN tributary.dag_run r ON r.id = c.run_pk
+  `.execute(ctx.db);
+  return result.rows[0] ?? null;
+}
+
+/** Results of upstream tasks of a run, by task id (tasks without a result are absent). */
+export async function upstreamResults(
+  ctx: EngineContext,
+  runPk: number,
+  upstream: readonly string[],
+): Promise<Record<string, unknown>> {
+  if (upstream.length === 0) return {};
+  const rows = await sql<{ task_id: string; value: unknown }>`
+    SELECT task_id, value FROM tributary.xcom
+     WHERE run_pk = ${runPk} AND task_id = ANY(${[...upstream]}) AND map_index = -1 AND key = 'return_value'`.execute(ctx.db);
+  return Object.fromEntries(rows.rows.map((r) => [r.task_id, r.value]));
+}
+
+/**
+ * Record a successful try and its result (JSON text, or null for none) in one statement.
+ * Returns false when the instance is no longer running this try (it was cleared, marked or
+ * failed as a zombie meanwhile): the result is then discarded.
+ */
+export async function recordSuccess(ctx: EngineContext, ti: { id: number; tryNumber: number }, resultJson: string | null): Promise<boolean> {
+  const size = resultJson === null ? 0 : Buffer.byteLength(resultJson);
+  const result = await sql<{ id: number }>`
+    WITH done AS (
+      UPDATE tributary.task_instance SET state = 'success', end_date = now(), updated_at = now()
+       WHERE id = ${ti.id} AND state = 'running' AND try_number = ${ti.tryNumber}
+      RETURNING id, run_pk, task_id, map_index, start_date, end_date
+    ), tried AS (
+      UPDATE tributary.task_try t SET state = 'success', end_date = d.end_date,
+             duration_ms = (extract(epoch FROM d.end_date - t.start_date) * 1000)::int
+        FROM done d WHERE t.ti_id = d.id AND t.try_number = ${ti.tryNumber}
+    ), stored AS (
+      INSERT INTO tributary.xcom (run_pk, task_id, map_index, key, value, size_bytes)
+      SELECT run_pk, task_id, map_index, 'return_value', ${resultJson}::jsonb, ${size} FROM done
+       WHERE ${resultJson}::jsonb IS NOT NULL
+      ON CONFLICT (run_pk, task_id, map_index, key)
+        DO UPDATE SET value = EXCLUDED.value, size_bytes = EXCLUDED.size_bytes, created_at = now()
+    )
+    SELECT id FROM done`.execute(ctx.db);
+  return result.rows.length > 0;
+}
+
+/** Wait before retrying after try `tryNumber` (1-based) failed: fixed, or doubled per try up to the cap. */
+export function retryDelayMs(task: Pick<SerializedTask, 'retryDelayMs' | 'retryExponentialBackoff' | 'maxRetryDelayMs'>, tryNumber: number): number {
+  if (!task.retryExponentialBackoff) return task.retryDelayMs;
+  return Math.min(task.retryDelayMs * 2 ** Math.max(0, tryNumber - 1), task.maxRetryDelayMs);
+}
+
+/** The state a failed try leaves its task instance in, and when a retry may start. */
+export interface FailureOutcome {
+  state: Extract<TaskState, 'up_for_retry' | 'failed'>;
+  retryAt: Date | null;
+}
+
+/**
+ * Record a failed try: `up_for_retry` (with its retry time) while tries remain and `retry` is
+ * allowed, otherwise `failed`. Conditional on the instance still running this try; returns null when
+ * it no longer is.
+ */
+export async function recordFailure(
+  ctx: EngineContext,
+  ti: { id: number; tryNumber: number; maxTries: number },
+  task: Pick<SerializedTask, 'retryDelayMs' | 'retryExponentialBackoff' | 'maxRetryDelayMs'>,
+  error: ErrorInfo,
+  retry = true,
+): Promise<FailureOutcome | null> {
+  const willRetry = retry && ti.tryNumber < ti.maxTries;
+  const retryAt = willRetry ? new Date(Date.now() + retryDelayMs(task, ti.tryNumber)) : null;
+  const state = willRetry ? 'up_for_retry' : 'failed';
+  const result = await sql<{ id: number }>`
+    WITH done AS (
+      UPDATE tributary.task_instance SET state = ${state}, end_date = now(), next_retry_at = ${retryAt}, updated_at = now()
+       WHERE id = ${ti.id} AND state = 'running' AND try_number = ${ti.tryNumber}
+      RETURNING id, end_date
+    ), tried AS (
+      UPDATE tributary.task_try t SET state = 'failed', end_date = d.end_date, error = ${JSON.stringify(error)}::jsonb,
+             duration_ms = (extract(epoch FROM d.end_date - t.start_date) * 1000)::int
+        FROM done d WHERE t.ti_id = d.id AND t.try_number = ${ti.tryNumber}
+    )
+    SELECT id FROM done`.execute(ctx.db);
+  return result.rows.length > 0 ? { state, retryAt } : null;
+}
+
+/**
+ * Move a task instance whose retry time has come from `up_for_retry` to `scheduled` and queue it
+ * (within pool and DAG limits). Returns false when it is not (or no longer) due.
+ */
+export async function wakeRetry(ctx: EngineContext, tiId: number): Promise<boolean> {
+  return withTransaction(ctx.db, async (trx) => {
+    const woken = await sql<{ dag_id: string }>`
+      UPDATE tributary.task_instance SET state = 'scheduled', next_retry_at = NULL, updated_at = now()
+       WHERE id = ${tiId} AND state = 'up_for_retry' AND next_retry_at <= now() + interval '5 milliseconds'
+      RETURNING dag_id`.execute(trx);
+    const row = woken.rows[0];
+    if (!row) return false;
+    await queueScheduled(trx, ctx, [row.dag_id]);
+    return true;
+  });
+}
+
+/**
+ * After a task instance reached `state`: settle or queue its downstream tasks, hand its freed slot to
+ * a waiting task, and settle the run when nothing is left to do.
+ */
+export async function afterTaskFinished(
+  ctx: EngineContext,
+  ti: { runPk: number; dagId: string; taskId: string; dagVersionId: number },
+  state: TaskState,
+): Promise<void> {
+  const structure = await ctx.versions.get(ti.dagVersionId);
+  const finished = state === 'success' || state === 'failed' || state === 'skipped' || state === 'upstream_failed';
+  await withTransaction(ctx.db, async (trx) => {
+    const downstream = finished ? (structure.tasks.get(ti.taskId)?.downstream ?? []) : [];
+    const advanced = await advanceRun(trx, ctx, { id: ti.runPk, dag_id: ti.dagId }, structure, downstream);
+    if (advanced.scheduled === 0) await queueScheduled(trx, ctx, [ti.dagId]);
+  });
+  if (finished) await finishRunIfDone(ctx, ti.runPk);
+}

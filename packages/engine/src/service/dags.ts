@@ -1,0 +1,79 @@
+import { sql, type Kysely } from 'kysely';
+import type { Database, RunState } from '../db/schema.js';
+import { NotFoundError } from '../errors.js';
+
+/** A DAG as listed by `dags list` and the DAG list page. */
+export interface DagSummary {
+  dagId: string;
+  file: string | null;
+  description: string | null;
+  tags: string[];
+  schedule: string | null;
+  timezone: string;
+  isPaused: boolean;
+  isActive: boolean;
+  latestVersion: number | null;
+  nextRunAfter: Date | null;
+  nextLogicalDate: Date | null;
+  lastRun: { runId: string; state: RunState; logicalDate: Date } | null;
+}
+
+/** A DAG file that failed to load. */
+export interface ImportErrorSummary {
+  file: string;
+  message: string;
+  occurredAt: Date;
+}
+
+/** DAGs (active ones unless `includeInactive`), sorted by id, with their latest run. */
+export async function listDags(db: Kysely<Database>, options: { includeInactive?: boolean } = {}): Promise<DagSummary[]> {
+  const rows = await sql<{
+    dag_id: string; file: string | null; description: string | null; tags: string[]; schedule: string | null;
+    timezone: string; is_paused: boolean; is_active: boolean; version_number: number | null;
+    next_run_after: Date | null; next_logical_date: Date | null;
+    last_run_id: string | null; last_state: RunState | null; last_logical_date: Date | null;
+  }>`
+    SELECT d.dag_id, d.file, d.description, d.tags, d.schedule, d.timezone, d.is_paused, d.is_active,
+           v.version_number, d.next_run_after, d.next_logical_date,
+           r.run_id AS last_run_id, r.state AS last_state, r.logical_date AS last_logical_date
+      FROM tributary.dag d
+      LEFT JOIN tributary.dag_version v ON v.id = d.latest_version_id
+      LEFT JOIN LATERAL (SELECT run_id, state, logical_date FROM tributary.dag_run
+                          WHERE dag_id = d.dag_id ORDER BY id DESC LIMIT 1) r ON true
+     WHERE ${options.includeInactive ? sql`true` : sql`d.is_active`}
+     ORDER BY d.dag_id`.execute(db);
+  return rows.rows.map((r) => ({
+    dagId: r.dag_id,
+    file: r.file,
+    description: r.description,
+    tags: r.tags,
+    schedule: r.schedule,
+    timezone: r.timezone,
+    isPaused: r.is_paused,
+    isActive: r.is_active,
+    latestVersion: r.version_number,
+    nextRunAfter: r.next_run_after,
+    nextLogicalDate: r.next_logical_date,
+    lastRun: r.last_run_id ? { runId: r.last_run_id, state: r.last_state!, logicalDate: r.last_logical_date! } : null,
+  }));
+}
+
+/** Every current import error, by file. */
+export async function listImportErrors(db: Kysely<Database>): Promise<ImportErrorSummary[]> {
+  const rows = await db.selectFrom('tributary.import_error').select(['file', 'message', 'occurred_at']).orderBy('file').execute();
+  return rows.map((r) => ({ file: r.file, message: r.message, occurredAt: r.occurred_at }));
+}
+
+/**
+ * Pause or unpause a DAG. A paused DAG gets no scheduled runs and starts no new tasks; unpausing
+ * recomputes its next run (so without catchup it resumes at the latest interval).
+ */
+export async function setDagPaused(db: Kysely<Database>, dagId: string, paused: boolean): Promise<void> {
+  const updated = await db
+    .updateTable('tributary.dag')
+    .set({ is_paused: paused, needs_next_run: true, updated_at: new Date() })
+    .where('dag_id', '=', dagId)
+    .returning('dag_id')
+    .executeTakeFirst();
+  if (!updated) throw new NotFoundError(`DAG '${dagId}'`, { dagId });
+}

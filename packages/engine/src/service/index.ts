@@ -1,0 +1,12 @@
+export { listDags, listImportErrors, setDagPaused, type DagSummary, type ImportErrorSummary } from './dags.js';
+export { getTaskLogs, type TaskLogLine, type TaskLogQuery } from './logs.js';
+export {
+  getRun,
+  listTaskInstances,
+  triggerDag,
+  waitForRun,
+  type TaskInstanceSummary,
+  type TriggerOptions,
+  type WaitOptions,
+} from './runs.js';
+export { testDag, type TestDagOptions, type TestDagResult } from './test-dag.js';

@@ -1,0 +1,144 @@
+import type { SerializedTask, TaskContext } from '../dag/types.js';
+import { TaskTimeoutError, TributaryError, describeError } from '../errors.js';
+import type { Executor } from '../executor/executor.js';
+import type { EngineContext } from '../scheduler/context.js';
+import type { RetryWaker } from '../scheduler/retry-waker.js';
+import {
+  afterTaskFinished,
+  recordFailure,
+  recordSuccess,
+  upstreamResults,
+  type ClaimedTaskInstance,
+} from '../scheduler/task-transitions.js';
+import { TaskLogWriter, createTaskLogger } from './task-log.js';
+
+/** A task's result could not be stored as XCom. */
+export class XcomError extends TributaryError {}
+
+/** Serialize a task's result for XCom: JSON within `maxBytes`, or null for `undefined`. */
+export function serializeResult(value: unknown, maxBytes: number, where: { dagId: string; taskId: string }): string | null {
+  if (value === undefined) return null;
+  let json: string | undefined;
+  try {
+    json = JSON.stringify(value);
+  } catch (error) {
+    throw new XcomError('XCOM_NOT_JSON', `DAG '${where.dagId}': task '${where.taskId}': result is not JSON-serializable: ${(error as Error).message}`, {
+      location: where,
+    });
+  }
+  if (json === undefined) return null;
+  const size = Buffer.byteLength(json);
+  if (size > maxBytes) {
+    throw new XcomError(
+      'XCOM_TOO_LARGE',
+      `DAG '${where.dagId}': task '${where.taskId}': result is ${size} bytes, over the XCom limit of ${maxBytes} bytes ` +
+        '(return a reference such as a file or object-store key instead, or raise xcomMaxBytes)',
+      { location: where },
+    );
+  }
+  return json;
+}
+
+/** Run `work`, failing with the signal's reason as soon as `signal` aborts, even if `work` ignores it. */
+function raceAbort<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
+  work.catch(() => {}); // a late rejection after an abort is expected, not unhandled
+  if (signal.aborted) return Promise.reject(signal.reason);
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = (): void => reject(signal.reason);
+    signal.addEventListener('abort', onAbort, { once: true });
+    work.then(
+      (value) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(value);
+      },
+      (error: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(error);
+      },
+    );
+  });
+}
+
+/** What {@link runClaimedTask} needs. */
+export interface TaskRunnerDeps {
+  ctx: EngineContext;
+  executor: Executor;
+  retries: RetryWaker;
+  hostname: string;
+}
+
+/**
+ * Run one claimed try to the end: build its context (params, upstream results, logger, signal),
+ * execute it with its timeout, store the result or the error, and advance the run.
+ * `abort` lets the worker stop it (kill, shutdown); the timeout aborts it too.
+ */
+export async function runClaimedTask(deps: TaskRunnerDeps, claimed: ClaimedTaskInstance, abort: AbortController): Promise<void> {
+  const { ctx } = deps;
+  const where = { dagId: claimed.dagId, taskId: claimed.taskId };
+  const structure = await ctx.versions.get(claimed.dagVersionId);
+  const task: SerializedTask | undefined = structure.tasks.get(claimed.taskId);
+  const log = new TaskLogWriter(ctx.db, claimed.id, claimed.tryNumber);
+  log.onError = (error) => ctx.log.warn({ err: error, ...where }, 'writing task log lines failed');
+  log.write(
+    'info',
+    `Starting try ${claimed.tryNumber} of ${claimed.maxTries}: ${claimed.dagId}.${claimed.taskId} (run ${claimed.runId}) on ${deps.hostname} with the ${deps.executor.name} executor`,
+  );
+  const started = performance.now();
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    if (!task) {
+      throw new TributaryError('TASK_MISSING', `DAG '${claimed.dagId}': task '${claimed.taskId}' is not in DAG version ${claimed.dagVersionId}`);
+    }
+    if (task.executionTimeoutMs !== null) {
+      const ms = task.executionTimeoutMs;
+      timer = setTimeout(() => abort.abort(new TaskTimeoutError(claimed.dagId, claimed.taskId, ms)), ms);
+    }
+    const context: TaskContext = {
+      dagId: claimed.dagId,
+      runId: claimed.runId,
+      runType: claimed.runType,
+      taskId: claimed.taskId,
+      mapIndex: claimed.mapIndex,
+      tryNumber: claimed.tryNumber,
+      maxTries: claimed.maxTries,
+      logicalDate: claimed.logicalDate,
+      dataInterval: { start: claimed.dataIntervalStart, end: claimed.dataIntervalEnd },
+      params: claimed.conf,
+      upstream: await upstreamResults(ctx, claimed.runPk, task.upstream),
+      log: createTaskLogger(log),
+      signal: abort.signal,
+    };
+    const execution = Promise.resolve().then(() =>
+      deps.executor.execute({ task, dagId: claimed.dagId, file: structure.serialized.file, context, log }),
+    );
+    const value = await raceAbort(execution, abort.signal);
+    clearTimeout(timer);
+    const json = serializeResult(value, ctx.xcomMaxBytes, where);
+    log.write('info', `Task succeeded in ${Math.round(performance.now() - started)} ms${json === null ? '' : ` (result ${Buffer.byteLength(json)} bytes)`}`);
+    await log.close();
+    if (await recordSuccess(ctx, claimed, json)) {
+      await afterTaskFinished(ctx, claimed, 'success');
+    } else {
+      ctx.log.warn(where, 'task finished but its instance changed state meanwhile (cleared, marked or failed as a zombie); result discarded');
+    }
+  } catch (caught) {
+    clearTimeout(timer);
+    const error = describeError(caught);
+    log.write('error', `Task failed after ${Math.round(performance.now() - started)} ms: ${error.stack ?? `${error.name}: ${error.message}`}`);
+    const outcome = task
+      ? await recordFailure(ctx, claimed, task, error)
+      : await recordFailure(ctx, claimed, { retryDelayMs: 0, retryExponentialBackoff: false, maxRetryDelayMs: 0 }, error, false);
+    if (outcome?.state === 'up_for_retry') {
+      log.write('warn', `Marked up_for_retry; try ${claimed.tryNumber + 1} starts at ${outcome.retryAt!.toISOString()}`);
+    } else if (outcome) {
+      log.write('error', 'Marked failed: no tries left');
+    }
+    await log.close();
+    if (!outcome) {
+      ctx.log.warn(where, 'task failed but its instance changed state meanwhile; outcome discarded');
+      return;
+    }
+    if (outcome.retryAt) deps.retries.schedule(claimed.id, outcome.retryAt);
+    await afterTaskFinished(ctx, claimed, outcome.state);
+  }
+}

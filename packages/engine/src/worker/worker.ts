@@ -1,0 +1,190 @@
+import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
+import { sql } from 'kysely';
+import { TaskCancelledError } from '../errors.js';
+import type { Executor } from '../executor/executor.js';
+import type { EngineContext } from '../scheduler/context.js';
+import type { RetryWaker } from '../scheduler/retry-waker.js';
+import { claimTaskInstance, type WorkerIdentity } from '../scheduler/task-transitions.js';
+import type { TaskJob } from '../queue/task-queue.js';
+import { installConsoleCapture } from './console-capture.js';
+import { runClaimedTask } from './task-runner.js';
+
+/** Options of {@link Worker}. */
+export interface WorkerConfig {
+  /**
+   * Worker queues served.
+   * @defaultValue `['default']`
+   */
+  queues: readonly string[];
+  /**
+   * Task instances run at once, per queue.
+   * @defaultValue 16
+   */
+  concurrency: number;
+  /**
+   * On stop, how long running tasks may take to finish before they are aborted.
+   * @defaultValue 30000
+   */
+  shutdownGraceMs: number;
+}
+
+/** Defaults of {@link WorkerConfig}. */
+export const DEFAULT_WORKER_CONFIG: Readonly<WorkerConfig> = Object.freeze({
+  queues: ['default'],
+  concurrency: 16,
+  shutdownGraceMs: 30_000,
+});
+
+interface Running {
+  tiId: number;
+  dagId: string;
+  taskId: string;
+  tryNumber: number;
+  abort: AbortController;
+  done: Promise<void>;
+}
+
+/**
+ * Takes task jobs from its queues, claims the task instances (a job for an instance that is no longer
+ * queued is dropped), runs them through its executor, and heart-beats for the ones it runs. A task
+ * instance whose state is changed by someone else while it runs (marked failed, cleared) is aborted
+ * at the next heartbeat.
+ */
+export class Worker {
+  readonly identity: WorkerIdentity;
+  readonly #ctx: EngineContext;
+  readonly #config: WorkerConfig;
+  readonly #executor: Executor;
+  readonly #retries: RetryWaker;
+  readonly #running = new Map<number, Running>();
+  #heartbeat: NodeJS.Timeout | undefined;
+  #uncapture: (() => void) | null = null;
+  #started = false;
+
+  constructor(ctx: EngineContext, config: WorkerConfig, executor: Executor, retries: RetryWaker) {
+    this.#ctx = ctx;
+    this.#config = config;
+    this.#executor = executor;
+    this.#retries = retries;
+    this.identity = {
+      id: `worker-${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`,
+      hostname: hostname(),
+      pid: process.pid,
+      executor: executor.name,
+    };
+  }
+
+  /** Task instances running now. */
+  get runningCount(): number {
+    return this.#running.size;
+  }
+
+  /** Register, start heart-beating and serve the queues. */
+  async start(): Promise<void> {
+    if (this.#started) return;
+    this.#started = true;
+    this.#uncapture = installConsoleCapture();
+    const now = new Date();
+    await this.#ctx.db
+      .insertInto('tributary.process')
+      .values({
+        id: this.identity.id,
+        kind: 'worker',
+        hostname: this.identity.hostname,
+        pid: this.identity.pid,
+        started_at: now,
+        heartbeat_at: now,
+        info: JSON.stringify({ queues: this.#config.queues, concurrency: this.#config.concurrency, executor: this.#executor.name }),
+      })
+      .execute();
+    this.#heartbeat = setInterval(() => void this.heartbeat(), this.#ctx.timings.heartbeatIntervalMs);
+    this.#heartbeat.unref();
+    for (const queue of this.#config.queues) {
+      await this.#ctx.queue.work(queue, this.#config.concurrency, (job) => this.#handle(job));
+    }
+    this.#ctx.log.info({ worker: this.identity.id, queues: this.#config.queues, concurrency: this.#config.concurrency }, 'worker started');
+  }
+
+  /**
+   * Stop taking jobs, give running tasks `shutdownGraceMs` to finish, then abort the rest (they fail
+   * and are retried if they have tries left).
+   */
+  async stop(): Promise<void> {
+    if (!this.#started) return;
+    this.#started = false;
+    const stopping = Promise.all(this.#config.queues.map((q) => this.#ctx.queue.stopWorking(q)));
+    const grace = new Promise<void>((resolve) => setTimeout(resolve, this.#config.shutdownGraceMs).unref());
+    await Promise.race([Promise.all([...this.#running.values()].map((r) => r.done)), grace]);
+    for (const running of this.#running.values()) {
+      running.abort.abort(new TaskCancelledError(running.dagId, running.taskId, 'the worker is shutting down'));
+    }
+    await Promise.all([...this.#running.values()].map((r) => r.done));
+    await stopping;
+    clearInterval(this.#heartbeat);
+    await this.#ctx.db
+      .updateTable('tributary.process')
+      .set({ stopped_at: new Date() })
+      .where('id', '=', this.identity.id)
+      .execute()
+      .catch(() => {});
+    this.#uncapture?.();
+    this.#ctx.log.info({ worker: this.identity.id }, 'worker stopped');
+  }
+
+  /**
+   * Report that this worker's running task instances are alive; abort any whose state was changed by
+   * someone else (it is no longer this worker's to finish).
+   */
+  async heartbeat(): Promise<void> {
+    try {
+      await this.#ctx.db
+        .updateTable('tributary.process')
+        .set({ heartbeat_at: new Date() })
+        .where('id', '=', this.identity.id)
+        .execute();
+      if (this.#running.size === 0) return;
+      const ids = [...this.#running.keys()];
+      const alive = await sql<{ id: number; try_number: number }>`
+        UPDATE tributary.task_instance SET heartbeat_at = now()
+         WHERE id = ANY(${ids}::bigint[]) AND state = 'running' AND worker_id = ${this.identity.id}
+        RETURNING id, try_number`.execute(this.#ctx.db);
+      const mine = new Set(alive.rows.map((r) => `${r.id}:${r.try_number}`));
+      for (const running of this.#running.values()) {
+        if (!mine.has(`${running.tiId}:${running.tryNumber}`) && !running.abort.signal.aborted) {
+          running.abort.abort(
+            new TaskCancelledError(running.dagId, running.taskId, 'its state was changed while it ran (marked, cleared or failed elsewhere)'),
+          );
+        }
+      }
+    } catch (error) {
+      this.#ctx.log.warn({ err: error }, 'heartbeat failed; will retry');
+    }
+  }
+
+  async #handle(job: TaskJob): Promise<void> {
+    let claimed;
+    try {
+      claimed = await claimTaskInstance(this.#ctx, job, this.identity);
+    } catch (error) {
+      this.#ctx.log.error({ err: error, job }, 'claiming a task instance failed');
+      throw error; // pg-boss redelivers the job
+    }
+    if (!claimed) return; // already claimed, cleared or finished: a duplicate job
+    const abort = new AbortController();
+    const done = runClaimedTask(
+      { ctx: this.#ctx, executor: this.#executor, retries: this.#retries, hostname: this.identity.hostname },
+      claimed,
+      abort,
+    ).catch((error: unknown) => {
+      // Storing the outcome failed (e.g. the database went away); the heartbeat timeout retries the try.
+      this.#ctx.log.error({ err: error, dagId: claimed.dagId, taskId: claimed.taskId }, 'recording a task outcome failed');
+    });
+    this.#running.set(claimed.id, { tiId: claimed.id, dagId: claimed.dagId, taskId: claimed.taskId, tryNumber: claimed.tryNumber, abort, done });
+    try {
+      await done;
+    } finally {
+      this.#running.delete(claimed.id);
+    }
+  }
+}
