@@ -181,14 +181,18 @@ export class Tributary {
   /** Stop workers (letting running tasks finish within their grace period), the scheduler, the processor; then disconnect. */
   close(): Promise<void> {
     this.#closing ??= (async () => {
-      await Promise.all(this.#workers.splice(0).map((w) => w.stop()));
-      await this.#scheduler?.stop();
-      await this.#processor?.stop();
-      this.#retries.stop();
-      await this.#queue.stop();
-      await this.#database.close();
-      await this.#embedded?.stop();
-      this.log.debug('engine closed');
+      const step = async (name: string, work: () => Promise<unknown> | unknown): Promise<void> => {
+        const started = performance.now();
+        await work();
+        this.log.debug({ ms: Math.round(performance.now() - started) }, `closed: ${name}`);
+      };
+      await step('workers', () => Promise.all(this.#workers.splice(0).map((w) => w.stop())));
+      await step('scheduler', () => this.#scheduler?.stop());
+      await step('DAG processor', () => this.#processor?.stop());
+      await step('retry timers', () => this.#retries.stop());
+      await step('task queue', () => this.#queue.stop());
+      await step('database pool', () => this.#database.close());
+      await step('embedded PostgreSQL', () => this.#embedded?.stop());
     })();
     return this.#closing;
   }

@@ -54,6 +54,7 @@ export class Scheduler {
   readonly #config: SchedulerConfig;
   readonly #retries: RetryWaker;
   #timer: NodeJS.Timeout | undefined;
+  #wake: (() => void) | null = null;
   #stopping = false;
   #loop: Promise<void> | null = null;
   #lastSweep = 0;
@@ -78,6 +79,7 @@ export class Scheduler {
         }
         const wait = Math.max(0, this.#config.loopIntervalMs - (Date.now() - started));
         await new Promise<void>((resolve) => {
+          this.#wake = resolve;
           this.#timer = setTimeout(resolve, wait);
         });
       }
@@ -89,6 +91,7 @@ export class Scheduler {
   async stop(): Promise<void> {
     this.#stopping = true;
     clearTimeout(this.#timer);
+    this.#wake?.(); // end the pause between passes now
     await this.#loop;
     this.#loop = null;
   }
