@@ -35,6 +35,7 @@ export interface ResolvedDagOptions {
   readonly timezone: string;
   readonly catchup: boolean;
   readonly tags: readonly string[];
+  readonly pausedOnCreation: boolean;
   readonly params: ParamsSchema | null;
   readonly maxActiveRuns: number;
   readonly maxActiveTasks: number;
@@ -66,6 +67,7 @@ const DAG_OPTION_KEYS = new Set([
   'timezone',
   'catchup',
   'tags',
+  'pausedOnCreation',
   'params',
   'defaultTaskOptions',
   'maxActiveRuns',
@@ -118,6 +120,9 @@ function resolveDagOptions(options: DagOptions): ResolvedDagOptions {
   }
   if (startDate && endDate && endDate.getTime() < startDate.getTime()) fail('endDate', 'is before startDate');
   if (options.catchup !== undefined && typeof options.catchup !== 'boolean') fail('catchup', 'expected true or false');
+  if (options.pausedOnCreation !== undefined && typeof options.pausedOnCreation !== 'boolean') {
+    fail('pausedOnCreation', 'expected true or false');
+  }
   const tags = options.tags ?? [];
   if (!Array.isArray(tags) || tags.some((t) => typeof t !== 'string')) fail('tags', 'expected an array of strings');
   let params: ParamsSchema | null = null;
@@ -144,6 +149,7 @@ function resolveDagOptions(options: DagOptions): ResolvedDagOptions {
     timezone,
     catchup: options.catchup ?? false,
     tags: Object.freeze([...tags]),
+    pausedOnCreation: options.pausedOnCreation ?? false,
     params,
     maxActiveRuns: positive('maxActiveRuns', DEFAULT_MAX_ACTIVE_RUNS),
     maxActiveTasks: positive('maxActiveTasks', DEFAULT_MAX_ACTIVE_TASKS),

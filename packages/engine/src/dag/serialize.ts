@@ -41,6 +41,7 @@ export function serializeDag(dag: Dag, file: string | null = null): SerializedDa
     endDate: o.endDate?.toISOString() ?? null,
     catchup: o.catchup,
     tags: [...o.tags],
+    pausedOnCreation: o.pausedOnCreation,
     params: o.params ? (toJson(o.params) as SerializedDag['params']) : null,
     maxActiveRuns: o.maxActiveRuns,
     maxActiveTasks: o.maxActiveTasks,

@@ -155,6 +155,12 @@ export interface DagOptions<S extends ParamsSchema | undefined = ParamsSchema | 
   catchup?: boolean;
   /** Labels for filtering. */
   tags?: readonly string[];
+  /**
+   * Start paused when the DAG is first seen (Airflow's `is_paused_upon_creation`); later parses leave
+   * the pause state to operators.
+   * @defaultValue false
+   */
+  pausedOnCreation?: boolean;
   /** JSON Schema of the params a run accepts; `default`s apply when a trigger leaves them out. */
   params?: S;
   /** Options applied to every task that does not set them. */
@@ -286,6 +292,7 @@ export interface SerializedDag {
   endDate: string | null;
   catchup: boolean;
   tags: string[];
+  pausedOnCreation: boolean;
   params: ParamsSchema | null;
   maxActiveRuns: number;
   maxActiveTasks: number;

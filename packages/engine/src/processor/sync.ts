@@ -136,7 +136,7 @@ async function upsertDag(trx: Transaction<Database>, parsed: ParsedDag, source: 
   };
   await trx
     .insertInto('tributary.dag')
-    .values({ dag_id: s.dagId, ...fields, timetable_key: key, needs_next_run: true })
+    .values({ dag_id: s.dagId, ...fields, is_paused: s.pausedOnCreation, timetable_key: key, needs_next_run: true })
     .onConflict((oc) =>
       oc.column('dag_id').doUpdateSet({
         ...fields,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { nextScheduledRun, parseDateInZone, parseSchedule, type ScheduleBounds } from './schedule.js';
+import { nextScheduledRun, parseDateInZone, parseSchedule, type NextRun, type ScheduleBounds } from './schedule.js';
 
 const d = (iso: string): Date => new Date(iso);
 const bounds = (over: Partial<ScheduleBounds> = {}): ScheduleBounds => ({
@@ -56,9 +56,9 @@ describe('nextScheduledRun', () => {
     const schedule = parseSchedule('0 2 * * *', 'America/New_York');
     const tz = bounds({ timezone: 'America/New_York', startDate: d('2024-03-08T07:00:00Z') });
     const runs: string[] = [];
-    let last = null;
+    let last: { start: Date; end: Date } | null = null;
     for (let i = 0; i < 4; i++) {
-      const next = nextScheduledRun(schedule, tz, last, d('2024-04-01T00:00:00Z'))!;
+      const next: NextRun = nextScheduledRun(schedule, tz, last, d('2024-04-01T00:00:00Z'))!;
       runs.push(next.logicalDate.toISOString());
       last = next.dataInterval;
     }

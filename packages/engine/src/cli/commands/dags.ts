@@ -44,7 +44,6 @@ export function registerDagCommands(program: Command): void {
         if (errors.length > 0) {
           process.stdout.write(`\nImport errors (${errors.length}):\n`);
           for (const e of errors) process.stdout.write(`  ${e.file}: ${e.message.split('\n')[0]}\n`);
-          process.exitCode = 1;
         }
       });
     });

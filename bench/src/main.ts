@@ -1,0 +1,42 @@
+import { Command } from 'commander';
+import { startBenchPostgres } from './postgres.js';
+import { machineInfo, printTable, writeJson, type BenchResult } from './report.js';
+import type { Scenario } from './scenario.js';
+import { chain } from './scenarios/chain.js';
+import { parse } from './scenarios/parse.js';
+
+const SCENARIOS: readonly Scenario[] = [chain, parse];
+
+const program = new Command('bench')
+  .description('Run benchmark scenarios against one PostgreSQL (embedded, or DATABASE_URL)')
+  .option('--quick', 'one-minute smoke version (smaller sizes, same code paths)')
+  .option('--json <file>', 'also write the results as JSON')
+  .option('--scenario <names>', `comma-separated subset of: ${SCENARIOS.map((s) => s.name).join(', ')}`)
+  .parse();
+
+const options = program.opts<{ quick?: boolean; json?: string; scenario?: string }>();
+const wanted = options.scenario ? options.scenario.split(',').map((s) => s.trim()) : SCENARIOS.map((s) => s.name);
+const unknown = wanted.filter((w) => !SCENARIOS.some((s) => s.name === w));
+if (unknown.length > 0) {
+  process.stderr.write(`unknown scenario(s): ${unknown.join(', ')}\n`);
+  process.exit(2);
+}
+
+const postgres = await startBenchPostgres();
+const log = (message: string): void => void process.stderr.write(`  ${message}\n`);
+const results: BenchResult[] = [];
+try {
+  for (const scenario of SCENARIOS.filter((s) => wanted.includes(s.name))) {
+    process.stderr.write(`${scenario.name}: ${scenario.description}\n`);
+    const started = performance.now();
+    results.push(...(await scenario.run({ postgres, quick: Boolean(options.quick), log })));
+    log(`done in ${((performance.now() - started) / 1000).toFixed(1)} s`);
+  }
+} finally {
+  await postgres.stop();
+}
+const machine = machineInfo(postgres.version);
+process.stdout.write(`\n${machine.cpus} CPUs, ${machine.memory}, Node ${machine.node}, ${postgres.kind} ${machine.postgres.split(' on ')[0]}\n\n`);
+printTable(results);
+if (options.json) writeJson(options.json, machine, results);
+process.exit(0);
