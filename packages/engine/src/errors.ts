@@ -96,8 +96,9 @@ export class TaskCancelledError extends TributaryError {
 
 /** A named object (DAG, run, task, pool) does not exist. */
 export class NotFoundError extends TributaryError {
-  constructor(what: string, location: ErrorLocation = {}) {
-    super('NOT_FOUND', `${what} not found`, { location });
+  /** @param hint - what might help, appended after a semicolon: known names, a suggestion. */
+  constructor(what: string, location: ErrorLocation = {}, hint?: string) {
+    super('NOT_FOUND', `${what} not found${hint ? `; ${hint}` : ''}`, { location });
   }
 }
 

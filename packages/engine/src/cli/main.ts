@@ -1,6 +1,7 @@
 import { Command, CommanderError } from 'commander';
 import { TributaryError } from '../errors.js';
 import { registerDagCommands } from './commands/dags.js';
+import { registerRunCommands } from './commands/runs.js';
 import { registerServiceCommands } from './commands/services.js';
 import { registerTaskCommands } from './commands/tasks.js';
 import { UsageError } from './output.js';
@@ -22,6 +23,7 @@ export function buildProgram(): Command {
   registerServiceCommands(program);
   registerDagCommands(program);
   registerTaskCommands(program);
+  registerRunCommands(program);
   return program;
 }
 

@@ -180,6 +180,18 @@ export interface ProcessTable {
   info: ColumnType<Record<string, unknown>, string, string>;
 }
 
+export interface AuditLogTable {
+  id: Generated<number>;
+  at: CreatedAt;
+  actor: string;
+  origin: string;
+  action: string;
+  dag_id: string | null;
+  run_id: string | null;
+  task_id: string | null;
+  details: ColumnType<Record<string, unknown>, string | undefined, never>;
+}
+
 /** The engine's tables, as kysely sees them. */
 export interface Database {
   'tributary.dag': DagTable;
@@ -193,6 +205,7 @@ export interface Database {
   'tributary.task_log': TaskLogTable;
   'tributary.pool': PoolTable;
   'tributary.process': ProcessTable;
+  'tributary.audit_log': AuditLogTable;
 }
 
 export type DagRow = Selectable<DagTable>;

@@ -1,2 +1,2 @@
-export { definePlugin, type OperatorImplementation, type TributaryPlugin } from './plugin.js';
+export { definePlugin, type HealthCheckResult, type OperatorImplementation, type PluginRoutes, type TributaryPlugin } from './plugin.js';
 export { OperatorNotFoundError, PluginRegistry } from './registry.js';

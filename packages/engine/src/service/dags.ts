@@ -1,4 +1,4 @@
-import { sql, type Kysely } from 'kysely';
+import { sql, type Kysely, type Transaction } from 'kysely';
 import type { Database, RunState } from '../db/schema.js';
 import { NotFoundError } from '../errors.js';
 
@@ -68,7 +68,7 @@ export async function listImportErrors(db: Kysely<Database>): Promise<ImportErro
  * Pause or unpause a DAG. A paused DAG gets no scheduled runs and starts no new tasks; unpausing
  * recomputes its next run (so without catchup it resumes at the latest interval).
  */
-export async function setDagPaused(db: Kysely<Database>, dagId: string, paused: boolean): Promise<void> {
+export async function setDagPaused(db: Kysely<Database> | Transaction<Database>, dagId: string, paused: boolean): Promise<void> {
   const updated = await db
     .updateTable('tributary.dag')
     .set({ is_paused: paused, needs_next_run: true, updated_at: new Date() })

@@ -10,3 +10,13 @@ export {
   type WaitOptions,
 } from './runs.js';
 export { testDag, type TestDagOptions, type TestDagResult } from './test-dag.js';
+export {
+  cancelRun,
+  clearTaskInstances,
+  markTaskInstances,
+  pauseDag,
+  selectTasks,
+  type ChangedTaskInstance,
+  type TaskSelection,
+} from './actions.js';
+export { cliActor, recordAudit, type Actor, type AuditEntry } from './audit.js';

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { DagRunRow, RunState } from '../db/schema.js';
+import { closest } from '../dag/validate.js';
 import { DagImportError, NotFoundError } from '../errors.js';
 import type { Tributary } from '../engine.js';
 import { createRun } from '../scheduler/run-lifecycle.js';
@@ -36,8 +37,13 @@ export async function testDag(engine: Tributary, dagId: string, options: TestDag
   if (!found) {
     const failed = summary.results.filter((r) => r.error);
     const known = summary.results.flatMap((r) => r.dags.map((d) => d.serialized.dagId)).sort();
-    const hint = failed.length > 0 ? `; files with import errors: ${failed.map((f) => f.file.relative).join(', ')}` : '';
-    throw new NotFoundError(`DAG '${dagId}' (known DAGs: ${known.join(', ') || 'none'}${hint})`, { dagId });
+    const suggestion = closest(dagId, known);
+    const hints = [
+      suggestion ? `did you mean '${suggestion}'?` : null,
+      `known DAGs: ${known.join(', ') || 'none'}`,
+      failed.length > 0 ? `files with import errors: ${failed.map((f) => f.file.relative).join(', ')}` : null,
+    ];
+    throw new NotFoundError(`DAG '${dagId}'`, { dagId }, hints.filter(Boolean).join('; '));
   }
   if (found.error) throw new DagImportError(found.file.relative, found.error.message);
   const queue = `test-${randomUUID().slice(0, 8)}`;

@@ -1,5 +1,7 @@
 import type { Command } from 'commander';
-import { listDags, listImportErrors, setDagPaused } from '../../service/dags.js';
+import { pauseDag } from '../../service/actions.js';
+import { cliActor } from '../../service/audit.js';
+import { listDags, listImportErrors } from '../../service/dags.js';
 import { listTaskInstances, triggerDag, waitForRun } from '../../service/runs.js';
 import { testDag } from '../../service/test-dag.js';
 import { withEngine } from '../context.js';
@@ -126,7 +128,7 @@ export function registerDagCommands(program: Command): void {
       .description(paused ? 'stop scheduling runs and starting tasks of a DAG' : 'resume a paused DAG')
       .action(async (dagId: string, _options: unknown, command: Command) => {
         await withEngine(command, { logLevel: 'warn' }, async (engine) => {
-          await setDagPaused(engine.db, dagId, paused);
+          await pauseDag(engine.context, dagId, paused, cliActor());
           process.stdout.write(`DAG ${dagId} ${paused ? 'paused' : 'unpaused'}\n`);
         });
       });
