@@ -85,6 +85,16 @@ export class TaskTimeoutError extends TributaryError {
   }
 }
 
+/**
+ * Thrown by a task to end its try as `skipped` rather than failed (Airflow's `AirflowSkipException`):
+ * no retry, and downstream tasks are evaluated as for a skipped upstream.
+ */
+export class SkipTaskError extends TributaryError {
+  constructor(reason = 'skipped by the task') {
+    super('TASK_SKIPPED', reason);
+  }
+}
+
 /** A task was stopped by an operator (mark failed, clear, cancel) while running. */
 export class TaskCancelledError extends TributaryError {
   constructor(dagId: string, taskId: string, reason: string) {

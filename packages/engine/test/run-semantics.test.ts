@@ -55,6 +55,15 @@ describe('running DAGs through Postgres and pg-boss', () => {
     expect(logs.map((l) => l.message).join('\n')).toMatch(/Task failed after \d+ ms: Error: boom went wrong/);
   });
 
+  it('lets a task skip itself: no retry, and downstream follows the skipped rules', async () => {
+    const result = await runDagToCompletion(setup.engine, 'skipping');
+    expect(result.state).toBe('success');
+    expect(states(result.tasks)).toEqual({ check: 'skipped', process: 'skipped', report: 'success' });
+    const check = result.tasks.find((t) => t.taskId === 'check')!;
+    const tries = await setup.engine.db.selectFrom('tributary.task_try').selectAll().where('ti_id', '=', check.id).execute();
+    expect(tries).toEqual([expect.objectContaining({ state: 'skipped', error: { name: 'SkipTaskError', message: 'no new listings today' } })]);
+  });
+
   it('retries with exponential backoff, waiting the configured delay before each try', async () => {
     const result = await runDagToCompletion(setup.engine, 'retries');
     expect(states(result.tasks)).toEqual({ flaky: 'success', never_retried: 'failed' });

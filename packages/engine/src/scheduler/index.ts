@@ -16,6 +16,7 @@ export {
   afterTaskFinished,
   claimTaskInstance,
   recordFailure,
+  recordSkipped,
   recordSuccess,
   retryDelayMs,
   upstreamResults,

@@ -109,6 +109,26 @@ export async function recordSuccess(ctx: EngineContext, ti: { id: number; tryNum
   return result.rows.length > 0;
 }
 
+/**
+ * Record a try that ended by skipping itself (`SkipTaskError`): the instance becomes `skipped`.
+ * Returns false when it is no longer running this try.
+ */
+export async function recordSkipped(ctx: EngineContext, ti: { id: number; tryNumber: number }, reason: string): Promise<boolean> {
+  const result = await sql<{ id: number }>`
+    WITH done AS (
+      UPDATE tributary.task_instance SET state = 'skipped', end_date = now(), updated_at = now()
+       WHERE id = ${ti.id} AND state = 'running' AND try_number = ${ti.tryNumber}
+      RETURNING id, end_date
+    ), tried AS (
+      UPDATE tributary.task_try t SET state = 'skipped', end_date = d.end_date,
+             error = ${JSON.stringify({ name: 'SkipTaskError', message: reason })}::jsonb,
+             duration_ms = (extract(epoch FROM d.end_date - t.start_date) * 1000)::int
+        FROM done d WHERE t.ti_id = d.id AND t.try_number = ${ti.tryNumber}
+    )
+    SELECT id FROM done`.execute(ctx.db);
+  return result.rows.length > 0;
+}
+
 /** Wait before retrying after try `tryNumber` (1-based) failed: fixed, or doubled per try up to the cap. */
 export function retryDelayMs(task: Pick<SerializedTask, 'retryDelayMs' | 'retryExponentialBackoff' | 'maxRetryDelayMs'>, tryNumber: number): number {
   if (!task.retryExponentialBackoff) return task.retryDelayMs;

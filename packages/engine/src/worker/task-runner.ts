@@ -1,11 +1,12 @@
 import type { SerializedTask, TaskContext } from '../dag/types.js';
-import { TaskTimeoutError, TributaryError, describeError } from '../errors.js';
+import { SkipTaskError, TaskTimeoutError, TributaryError, describeError } from '../errors.js';
 import type { Executor } from '../executor/executor.js';
 import type { EngineContext } from '../scheduler/context.js';
 import type { RetryWaker } from '../scheduler/retry-waker.js';
 import {
   afterTaskFinished,
   recordFailure,
+  recordSkipped,
   recordSuccess,
   upstreamResults,
   type ClaimedTaskInstance,
@@ -123,6 +124,12 @@ export async function runClaimedTask(deps: TaskRunnerDeps, claimed: ClaimedTaskI
     }
   } catch (caught) {
     clearTimeout(timer);
+    if (caught instanceof SkipTaskError) {
+      log.write('info', `Task skipped itself: ${caught.message}`);
+      await log.close();
+      if (await recordSkipped(ctx, claimed, caught.message)) await afterTaskFinished(ctx, claimed, 'skipped');
+      return;
+    }
     const error = describeError(caught);
     log.write('error', `Task failed after ${Math.round(performance.now() - started)} ms: ${error.stack ?? `${error.name}: ${error.message}`}`);
     const outcome = task
