@@ -20,6 +20,11 @@ export interface EngineConfig {
    */
   projectDir?: string;
   /**
+   * Most connections this process opens to the metadata database (pg-boss adds a few of its own).
+   * @defaultValue 20
+   */
+  poolSize?: number;
+  /**
    * Folders holding DAG files (relative to `projectDir`).
    * @defaultValue `$TRIBUTARY_DAGS_FOLDER` (several separated by `:`), else `['dags']`
    */
@@ -70,6 +75,7 @@ export interface EngineConfig {
 export interface ResolvedEngineConfig {
   readonly databaseUrl: string | null;
   readonly projectDir: string;
+  readonly poolSize: number;
   readonly dagsFolders: readonly string[];
   readonly dataDir: string;
   readonly parse: { readonly timeoutMs: number; readonly threads: number | undefined; readonly memoryLimitMb: number };
@@ -102,6 +108,7 @@ const schema = z
       .nullable()
       .optional(),
     projectDir: z.string().min(1).optional(),
+    poolSize: z.number().int().min(2).optional(),
     dagsFolders: z.array(z.string().min(1)).min(1).optional(),
     dataDir: z.string().min(1).optional(),
     parse: z
@@ -171,6 +178,7 @@ export function resolveEngineConfig(config: EngineConfig = {}, env: NodeJS.Proce
   return Object.freeze({
     databaseUrl,
     projectDir,
+    poolSize: config.poolSize ?? 20,
     dagsFolders: Object.freeze((config.dagsFolders ?? envFolders ?? ['dags']).map(absolute)),
     dataDir: absolute(config.dataDir ?? env.TRIBUTARY_DATA_DIR ?? '.tributary'),
     parse: Object.freeze({

@@ -98,6 +98,7 @@ export class Tributary {
       );
     }
     const database = connectDatabase(url, {
+      max: config.poolSize,
       onIdleError: (error) => log.warn({ error: error.message, code: (error as { code?: string }).code }, 'database connection lost; reconnecting'),
     });
     try {

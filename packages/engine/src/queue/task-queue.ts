@@ -1,4 +1,5 @@
 import type { Kysely, Transaction } from 'kysely';
+import pLimit from 'p-limit';
 import { PgBoss, fromKysely, type Job } from 'pg-boss';
 import type { Database } from '../db/schema.js';
 
@@ -115,11 +116,22 @@ export class TaskQueue {
    */
   async work(workerQueue: string, concurrency: number, handler: TaskJobHandler): Promise<string> {
     await this.ensureQueue(workerQueue);
+    // pg-boss sleeps a loop between fetches unless the last fetch came back full and bursting is
+    // on, which needs batches of two or more: with batch size 1 a fan-out of many jobs (one
+    // NOTIFY) drained one job per loop per backstop poll. So: loops fetching two jobs each, bursting
+    // while the queue is full, and one gate holding the total at exactly `concurrency`.
+    const gate = pLimit(concurrency);
     return this.#boss.work<TaskJob>(
       queueNameFor(workerQueue),
-      { localConcurrency: concurrency, batchSize: 1, pollingIntervalSeconds: 2, notifyPollingIntervalSeconds: 5 },
+      {
+        localConcurrency: Math.ceil(concurrency / 2),
+        batchSize: 2,
+        burstWhenBatchFull: true,
+        pollingIntervalSeconds: 2,
+        notifyPollingIntervalSeconds: 2,
+      },
       async (jobs: Job<TaskJob>[]) => {
-        for (const job of jobs) await handler(job.data);
+        await Promise.all(jobs.map((job) => gate(() => handler(job.data))));
       },
     );
   }

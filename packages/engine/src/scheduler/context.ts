@@ -39,11 +39,14 @@ export class VersionCache {
     this.#max = max;
   }
 
-  /** The structure of DAG version `versionId`. */
-  get(versionId: number): Promise<DagStructure> {
+  /**
+   * The structure of DAG version `versionId`. Inside a transaction pass it as `executor`: a query
+   * through the pool while holding locks can starve the pool and deadlock.
+   */
+  get(versionId: number, executor: Kysely<Database> = this.#db): Promise<DagStructure> {
     const cached = this.#entries.get(versionId);
     if (cached) return cached;
-    const loading = this.#db
+    const loading = executor
       .selectFrom('tributary.dag_version')
       .select(['id', 'serialized'])
       .where('id', '=', versionId)

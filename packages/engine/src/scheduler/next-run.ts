@@ -11,9 +11,9 @@ export async function computeNextRuns(ctx: EngineContext, now = new Date()): Pro
     const dags = await sql<{ dag_id: string; latest_version_id: number }>`
       SELECT dag_id, latest_version_id FROM tributary.dag
        WHERE needs_next_run AND latest_version_id IS NOT NULL
-       ORDER BY dag_id LIMIT 200 FOR UPDATE SKIP LOCKED`.execute(trx);
+       ORDER BY dag_id LIMIT 200 FOR NO KEY UPDATE SKIP LOCKED`.execute(trx);
     for (const dag of dags.rows) {
-      const s = (await ctx.versions.get(dag.latest_version_id)).serialized;
+      const s = (await ctx.versions.get(dag.latest_version_id, trx)).serialized;
       let next = null;
       if (s.schedule !== null) {
         const last = await sql<{ start: Date; end: Date }>`

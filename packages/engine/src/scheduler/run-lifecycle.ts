@@ -126,7 +126,7 @@ export async function startQueuedRuns(ctx: EngineContext, dagId: string): Promis
       RETURNING id, dag_id, dag_version_id`.execute(trx);
     for (const run of started.rows) {
       // Every task, not only the roots: a cleared run resumes in the middle.
-      const structure = await ctx.versions.get(run.dag_version_id);
+      const structure = await ctx.versions.get(run.dag_version_id, trx);
       await advanceRun(trx, ctx, run, structure, 'all');
     }
     return started.rows.length;

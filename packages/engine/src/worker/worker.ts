@@ -59,6 +59,7 @@ export class Worker {
   readonly #retries: RetryWaker;
   readonly #running = new Map<number, Running>();
   #heartbeat: NodeJS.Timeout | undefined;
+  #beating: Promise<void> | null = null;
   #uncapture: (() => void) | null = null;
   #started = false;
 
@@ -98,7 +99,10 @@ export class Worker {
         info: JSON.stringify({ queues: this.#config.queues, concurrency: this.#config.concurrency, executor: this.#executor.name }),
       })
       .execute();
-    this.#heartbeat = setInterval(() => void this.heartbeat(), this.#ctx.timings.heartbeatIntervalMs);
+    // A beat still waiting on a slow database is not overlapped by the next one.
+    this.#heartbeat = setInterval(() => {
+      this.#beating ??= this.heartbeat().finally(() => (this.#beating = null));
+    }, this.#ctx.timings.heartbeatIntervalMs);
     this.#heartbeat.unref();
     for (const queue of this.#config.queues) {
       await this.#ctx.queue.work(queue, this.#config.concurrency, (job) => this.#handle(job));
@@ -144,13 +148,16 @@ export class Worker {
         .where('id', '=', this.identity.id)
         .execute();
       if (this.#running.size === 0) return;
-      const ids = [...this.#running.keys()];
+      // Judge only the instances this query asks about: one claimed while it runs is not in it.
+      const asked = [...this.#running.values()];
       const alive = await sql<{ id: number; try_number: number }>`
         UPDATE tributary.task_instance SET heartbeat_at = now()
-         WHERE id = ANY(${ids}::bigint[]) AND state = 'running' AND worker_id = ${this.identity.id}
+         WHERE id = ANY(${asked.map((r) => r.tiId)}::bigint[]) AND state = 'running' AND worker_id = ${this.identity.id}
         RETURNING id, try_number`.execute(this.#ctx.db);
       const mine = new Set(alive.rows.map((r) => `${r.id}:${r.try_number}`));
-      for (const running of this.#running.values()) {
+      for (const running of asked) {
+        // Skip tries that finished meanwhile (their instance left `running` by their own hand).
+        if (this.#running.get(running.tiId) !== running) continue;
         if (!mine.has(`${running.tiId}:${running.tryNumber}`) && !running.abort.signal.aborted) {
           running.abort.abort(
             new TaskCancelledError(running.dagId, running.taskId, 'its state was changed while it ran (marked, cleared or failed elsewhere)'),
