@@ -2,10 +2,13 @@ import { Command } from 'commander';
 import { startBenchPostgres } from './postgres.js';
 import { machineInfo, printTable, writeJson, type BenchResult } from './report.js';
 import type { Scenario } from './scenario.js';
+import { bigDag } from './scenarios/big-dag.js';
 import { chain } from './scenarios/chain.js';
+import { fanout } from './scenarios/fanout.js';
+import { manyRuns } from './scenarios/many-runs.js';
 import { parse } from './scenarios/parse.js';
 
-const SCENARIOS: readonly Scenario[] = [chain, parse];
+const SCENARIOS: readonly Scenario[] = [chain, fanout, manyRuns, bigDag, parse];
 
 const program = new Command('bench')
   .description('Run benchmark scenarios against one PostgreSQL (embedded, or DATABASE_URL)')

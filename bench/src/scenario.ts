@@ -40,6 +40,15 @@ export function workFolder(name: string): { dir: string; write(file: string, sou
   };
 }
 
+/** Create (or widen) a pool with unlimited slots, so pool gating does not cap a scenario. */
+export async function unlimitedPool(engine: Tributary, name: string): Promise<void> {
+  await engine.db
+    .insertInto('tributary.pool')
+    .values({ name, slots: -1, description: 'benchmarks' })
+    .onConflict((oc) => oc.column('name').doUpdateSet({ slots: -1 }))
+    .execute();
+}
+
 /** Open a quiet engine on a fresh database. */
 export async function benchEngine(
   ctx: ScenarioContext,
