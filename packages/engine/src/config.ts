@@ -2,6 +2,7 @@ import { delimiter, isAbsolute, resolve } from 'node:path';
 import type { Logger } from 'pino';
 import { z } from 'zod';
 import { ConfigError } from './errors.js';
+import { resolveKubernetesConfig, type KubernetesConfig, type ResolvedKubernetesConfig } from './executor/kubernetes-config.js';
 import type { TributaryPlugin } from './plugin/plugin.js';
 import { DEFAULT_SCHEDULER_CONFIG, type SchedulerConfig } from './scheduler/scheduler.js';
 import { DEFAULT_WORKER_CONFIG, type WorkerConfig } from './worker/worker.js';
@@ -69,6 +70,8 @@ export interface EngineConfig {
   logger?: Logger;
   /** Plugins whose operators workers can run without importing them by package name. */
   plugins?: readonly TributaryPlugin[];
+  /** The Kubernetes cluster of the `kubernetes` executor and the `kubernetesPod` operator (see docs/executors.md). */
+  kubernetes?: KubernetesConfig;
 }
 
 /** The engine's options after validation, with every default applied. */
@@ -87,6 +90,7 @@ export interface ResolvedEngineConfig {
   readonly logLevel: NonNullable<EngineConfig['logLevel']>;
   readonly logger: Logger | undefined;
   readonly plugins: readonly TributaryPlugin[];
+  readonly kubernetes: ResolvedKubernetesConfig;
 }
 
 /** Defaults of the engine's timing and size options. */
@@ -133,6 +137,7 @@ const schema = z
     logLevel: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).optional(),
     logger: z.any().optional(),
     plugins: z.array(z.any()).optional(),
+    kubernetes: z.record(z.string(), z.unknown()).optional(),
   })
   .strict();
 
@@ -198,5 +203,9 @@ export function resolveEngineConfig(config: EngineConfig = {}, env: NodeJS.Proce
     logLevel,
     logger: config.logger,
     plugins: Object.freeze([...(config.plugins ?? [])]),
+    kubernetes: resolveKubernetesConfig(
+      config.kubernetes?.kubeconfig ? { ...config.kubernetes, kubeconfig: absolute(config.kubernetes.kubeconfig) } : config.kubernetes,
+      env,
+    ),
   });
 }

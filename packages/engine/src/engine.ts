@@ -6,6 +6,12 @@ import { connectDatabase, redactUrl, type DatabaseHandle } from './db/connect.js
 import { startEmbeddedPostgres, type EmbeddedPostgresHandle } from './db/embedded.js';
 import { migrateDatabase } from './db/migrate.js';
 import type { Database } from './db/schema.js';
+import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
+import { createBuiltinPlugin } from './executor/builtin-plugin.js';
+import { Executors } from './executor/executors.js';
+import { KubernetesAccess } from './executor/kubernetes-access.js';
+import { KubernetesExecutor } from './executor/kubernetes-executor.js';
 import { LocalExecutor } from './executor/local-executor.js';
 import { PluginRegistry } from './plugin/registry.js';
 import { DagBag } from './processor/dag-bag.js';
@@ -16,6 +22,7 @@ import { RetryWaker } from './scheduler/retry-waker.js';
 import { Scheduler } from './scheduler/scheduler.js';
 import { wakeRetry } from './scheduler/task-transitions.js';
 import { triggerDag, type TriggerOptions } from './service/runs.js';
+import { runTaskInstance, type TaskTryRef, type TaskTryResult } from './worker/run-task-instance.js';
 import { Worker, type WorkerConfig } from './worker/worker.js';
 
 /**
@@ -44,6 +51,7 @@ export class Tributary {
   readonly #queue: TaskQueue;
   readonly #retries: RetryWaker;
   readonly #dagBag: DagBag;
+  readonly #kubernetes: KubernetesAccess;
   #processor: DagProcessor | null = null;
   #scheduler: Scheduler | null = null;
   readonly #workers: Worker[] = [];
@@ -76,7 +84,8 @@ export class Tributary {
       (error, tiId) => log.error({ err: error, tiId }, 'waking a retry failed; the scheduler will pick it up'),
     );
     this.#dagBag = new DagBag(config.projectDir);
-    this.plugins = new PluginRegistry(config.projectDir, config.plugins);
+    this.#kubernetes = new KubernetesAccess(config.kubernetes);
+    this.plugins = new PluginRegistry(config.projectDir, [createBuiltinPlugin(this.#kubernetes, database.db), ...config.plugins]);
   }
 
   /** Resolve the configuration, connect (starting embedded PostgreSQL when no URL is set), migrate, start the queue. */
@@ -149,14 +158,13 @@ export class Tributary {
     return this.#scheduler;
   }
 
-  /** Start a worker running tasks in this process; options override the configured ones. */
+  /**
+   * Start a worker; options override the configured ones. It runs each task with the executor the
+   * task names: in this process (`local`), or in its own Kubernetes pod (`kubernetes`).
+   */
   async startWorker(overrides: Partial<WorkerConfig> = {}): Promise<Worker> {
-    const worker = new Worker(
-      this.context,
-      { ...this.config.worker, ...overrides },
-      new LocalExecutor(this.#dagBag, this.plugins),
-      this.#retries,
-    );
+    const executors = new Executors([new LocalExecutor(this.#dagBag, this.plugins), new KubernetesExecutor(this.context, this.#kubernetes)]);
+    const worker = new Worker(this.context, { ...this.config.worker, ...overrides }, executors, this.#retries);
     this.#workers.push(worker);
     await worker.start();
     return worker;
@@ -167,6 +175,26 @@ export class Tributary {
     const index = this.#workers.indexOf(worker);
     if (index >= 0) this.#workers.splice(index, 1);
     await worker.stop();
+  }
+
+  /**
+   * Run one try of one task instance in this process, whatever executor the task names (what a pod of
+   * the `kubernetes` executor does, via `tributary tasks run`). Aborting `shutdown` stops the task.
+   */
+  runTaskInstance(ref: TaskTryRef, shutdown: AbortSignal = new AbortController().signal): Promise<TaskTryResult> {
+    const local = new LocalExecutor(this.#dagBag, this.plugins);
+    const identity = {
+      id: `task-${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`,
+      hostname: hostname(),
+      pid: process.pid,
+      executor: 'local',
+    };
+    return runTaskInstance(
+      { ctx: this.context, executors: new Executors([local], local), retries: this.#retries, hostname: identity.hostname },
+      ref,
+      identity,
+      shutdown,
+    );
   }
 
   /** Create a manual run of a DAG. */

@@ -104,6 +104,58 @@ export class TaskCancelledError extends TributaryError {
   }
 }
 
+/** The worker running a task is shutting down; the task is stopped (and retried if it has tries left). */
+export class WorkerShutdownError extends TaskCancelledError {
+  constructor(dagId: string, taskId: string) {
+    super(dagId, taskId, 'the worker is shutting down');
+  }
+}
+
+/** A `command` operator's process exited with a non-zero code or was killed by a signal. */
+export class CommandFailedError extends TributaryError {
+  /** Exit code, or null when a signal ended the process. */
+  readonly exitCode: number | null;
+  readonly signal: string | null;
+  /** The last lines the process printed (stdout and stderr interleaved). */
+  readonly lastLines: readonly string[];
+
+  constructor(message: string, details: { exitCode: number | null; signal: string | null; lastLines: readonly string[] }) {
+    super('COMMAND_FAILED', message);
+    this.exitCode = details.exitCode;
+    this.signal = details.signal;
+    this.lastLines = details.lastLines;
+  }
+}
+
+/** A Kubernetes pod running a task could not start or failed: the reason, exit code and last log lines. */
+export class PodFailedError extends TributaryError {
+  /** `namespace/name` of the pod. */
+  readonly pod: string;
+  /** Kubernetes' reason: `ErrImagePull`, `Unschedulable`, `OOMKilled`, `Error`, … */
+  readonly reason: string;
+  readonly exitCode: number | null;
+  readonly lastLines: readonly string[];
+
+  constructor(pod: string, reason: string, message: string, details: { exitCode?: number | null; lastLines?: readonly string[]; code?: string } = {}) {
+    super(details.code ?? 'POD_FAILED', `pod ${pod}: ${message}`);
+    this.pod = pod;
+    this.reason = reason;
+    this.exitCode = details.exitCode ?? null;
+    this.lastLines = details.lastLines ?? [];
+  }
+}
+
+/** A call to the Kubernetes API failed: the operation, the HTTP status and the API's own message. */
+export class KubernetesApiError extends TributaryError {
+  /** HTTP status, or null when the API could not be reached. */
+  readonly status: number | null;
+
+  constructor(operation: string, status: number | null, message: string, options: { cause?: unknown } = {}) {
+    super('KUBERNETES_API', `Kubernetes API: ${operation} failed: ${status === null ? '' : `${status} `}${message}`, options);
+    this.status = status;
+  }
+}
+
 /** A named object (DAG, run, task, pool) does not exist. */
 export class NotFoundError extends TributaryError {
   /** @param hint - what might help, appended after a semicolon: known names, a suggestion. */

@@ -34,4 +34,10 @@ export {
 export { DagProcessor, discoverDagFiles, parseDagFiles, type FileParseResult, type ParseOptions, type ParseRunSummary } from './processor/index.js';
 export { DEFAULT_SCHEDULER_CONFIG, RunExistsError, Scheduler, type SchedulerConfig } from './scheduler/index.js';
 export { DEFAULT_WORKER_CONFIG, Worker, XcomError, type WorkerConfig } from './worker/index.js';
-export type { Executor, TaskExecution } from './executor/index.js';
+export { OUTCOME_RECORDED, type Executor, type TaskExecution } from './executor/executor.js';
+export {
+  DEFAULT_KUBERNETES_CONFIG,
+  resolveKubernetesConfig,
+  type KubernetesConfig,
+  type ResolvedKubernetesConfig,
+} from './executor/kubernetes-config.js';

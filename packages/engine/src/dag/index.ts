@@ -10,11 +10,13 @@ export {
 } from './trigger-rules.js';
 export { validateDag } from './validate.js';
 export {
+  EXECUTOR_NAMES,
   TRIGGER_RULES,
   WEIGHT_RULES,
   type DagOptions,
   type DataInterval,
   type Duration,
+  type ExecutorName,
   type OperatorSpec,
   type ParamsOf,
   type ParamsSchema,

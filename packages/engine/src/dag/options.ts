@@ -1,9 +1,12 @@
 import { DagDefinitionError, type ErrorLocation } from '../errors.js';
 import { durationToMs } from './duration.js';
+import { validateExecutorConfig } from '../executor/kubernetes-options.js';
 import {
+  EXECUTOR_NAMES,
   TRIGGER_RULES,
   WEIGHT_RULES,
   type Duration,
+  type ExecutorName,
   type ResolvedTaskOptions,
   type TaskOptions,
   type TriggerRule,
@@ -23,6 +26,8 @@ export const DEFAULT_TASK_OPTIONS: Readonly<ResolvedTaskOptions> = Object.freeze
   priorityWeight: 1,
   weightRule: 'downstream',
   queue: 'default',
+  executor: 'local',
+  executorConfig: null,
 });
 
 /** Default of `maxActiveRuns`. */
@@ -53,6 +58,8 @@ const TASK_OPTION_KEYS = new Set<string>([
   'priorityWeight',
   'weightRule',
   'queue',
+  'executor',
+  'executorConfig',
 ]);
 
 /**
@@ -124,5 +131,19 @@ export function resolveTaskOptions(
     resolved.weightRule = options.weightRule;
   }
   if (options.queue !== undefined) resolved.queue = text('queue', options.queue);
+  if (options.executor !== undefined) {
+    if (!EXECUTOR_NAMES.includes(options.executor as ExecutorName)) {
+      fail('executor', `unknown executor '${String(options.executor)}' (expected one of ${EXECUTOR_NAMES.join(', ')})`);
+    }
+    resolved.executor = options.executor;
+  }
+  if (options.executorConfig !== undefined) {
+    if (options.executorConfig === null) resolved.executorConfig = null;
+    else {
+      const problem = validateExecutorConfig(options.executorConfig);
+      if (problem) fail(`executorConfig${problem.path ? `.${problem.path}` : ''}`, problem.message);
+      resolved.executorConfig = JSON.parse(JSON.stringify(options.executorConfig)) as Record<string, unknown>;
+    }
+  }
   return resolved;
 }

@@ -86,7 +86,23 @@ export interface TaskOptions {
    * @defaultValue `'default'`
    */
   queue?: string;
+  /**
+   * Where the task runs: in the worker's process (`'local'`), or in its own Kubernetes pod started by
+   * the worker (`'kubernetes'`, see docs/executors.md).
+   * @defaultValue `'local'`
+   */
+  executor?: ExecutorName;
+  /**
+   * Per-task settings of the executor: for `'kubernetes'`, overrides of the pod (image, namespace,
+   * resources, node selector, tolerations, env, …) on top of the engine's `kubernetes` configuration.
+   * @defaultValue null
+   */
+  executorConfig?: Record<string, unknown> | null;
 }
+
+/** Executors a task can choose with its `executor` option. */
+export const EXECUTOR_NAMES = ['local', 'kubernetes'] as const;
+export type ExecutorName = (typeof EXECUTOR_NAMES)[number];
 
 /** Task options with every default applied and durations in milliseconds. */
 export interface ResolvedTaskOptions {
@@ -101,6 +117,8 @@ export interface ResolvedTaskOptions {
   priorityWeight: number;
   weightRule: WeightRule;
   queue: string;
+  executor: ExecutorName;
+  executorConfig: Record<string, unknown> | null;
 }
 
 /** The JSON Schema accepted for DAG params (an object schema; `default`s fill missing values). */

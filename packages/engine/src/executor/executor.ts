@@ -5,6 +5,8 @@ import type { TaskLogWriter } from '../worker/task-log.js';
 export interface TaskExecution {
   readonly task: SerializedTask;
   readonly dagId: string;
+  /** The task instance's id in the metadata database. */
+  readonly taskInstanceId: number;
   /** The DAG file, relative to the project directory. */
   readonly file: string | null;
   readonly context: TaskContext;
@@ -12,10 +14,23 @@ export interface TaskExecution {
   readonly log: TaskLogWriter;
 }
 
+/**
+ * Resolved by an executor whose task records its own outcome (a pod running `tributary tasks run`):
+ * the worker then records nothing for the try.
+ */
+export const OUTCOME_RECORDED: unique symbol = Symbol('tributary.outcomeRecorded');
+
 /** Decides where a task's code runs (this process, a child process, a Kubernetes pod) and runs it. */
 export interface Executor {
   /** Recorded on the task instance. */
   readonly name: string;
+  /**
+   * The task's own process records its outcome, heart-beats and enforces its timeout; the executor
+   * resolves {@link OUTCOME_RECORDED} (or rejects when that process failed before reporting) and
+   * handles `context.signal` itself, including settling promptly after it aborts.
+   * @defaultValue false
+   */
+  readonly recordsOwnOutcome?: boolean;
   /** Run the task; resolve with its result, reject with its error. Must honour `context.signal`. */
   execute(execution: TaskExecution): Promise<unknown>;
 }

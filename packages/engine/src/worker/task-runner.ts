@@ -1,6 +1,7 @@
 import type { SerializedTask, TaskContext } from '../dag/types.js';
 import { SkipTaskError, TaskTimeoutError, TributaryError, describeError } from '../errors.js';
-import type { Executor } from '../executor/executor.js';
+import { OUTCOME_RECORDED } from '../executor/executor.js';
+import type { Executors } from '../executor/executors.js';
 import type { EngineContext } from '../scheduler/context.js';
 import type { RetryWaker } from '../scheduler/retry-waker.js';
 import {
@@ -63,7 +64,8 @@ function raceAbort<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
 /** What {@link runClaimedTask} needs. */
 export interface TaskRunnerDeps {
   ctx: EngineContext;
-  executor: Executor;
+  /** Each task runs with the executor its `executor` option names. */
+  executors: Executors;
   retries: RetryWaker;
   hostname: string;
 }
@@ -80,17 +82,20 @@ export async function runClaimedTask(deps: TaskRunnerDeps, claimed: ClaimedTaskI
   const task: SerializedTask | undefined = structure.tasks.get(claimed.taskId);
   const log = new TaskLogWriter(ctx.db, claimed.id, claimed.tryNumber);
   log.onError = (error) => ctx.log.warn({ err: error, ...where }, 'writing task log lines failed');
-  log.write(
-    'info',
-    `Starting try ${claimed.tryNumber} of ${claimed.maxTries}: ${claimed.dagId}.${claimed.taskId} (run ${claimed.runId}) on ${deps.hostname} with the ${deps.executor.name} executor`,
-  );
   const started = performance.now();
   let timer: NodeJS.Timeout | undefined;
   try {
     if (!task) {
       throw new TributaryError('TASK_MISSING', `DAG '${claimed.dagId}': task '${claimed.taskId}' is not in DAG version ${claimed.dagVersionId}`);
     }
-    if (task.executionTimeoutMs !== null) {
+    const executor = deps.executors.select(task, claimed.dagId);
+    log.write(
+      'info',
+      `Starting try ${claimed.tryNumber} of ${claimed.maxTries}: ${claimed.dagId}.${claimed.taskId} (run ${claimed.runId}) on ${deps.hostname} with the ${executor.name} executor`,
+    );
+    // A task whose own process records its outcome (a pod) also enforces its own timeout.
+    const external = executor.recordsOwnOutcome === true;
+    if (task.executionTimeoutMs !== null && !external) {
       const ms = task.executionTimeoutMs;
       timer = setTimeout(() => abort.abort(new TaskTimeoutError(claimed.dagId, claimed.taskId, ms)), ms);
     }
@@ -110,10 +115,14 @@ export async function runClaimedTask(deps: TaskRunnerDeps, claimed: ClaimedTaskI
       signal: abort.signal,
     };
     const execution = Promise.resolve().then(() =>
-      deps.executor.execute({ task, dagId: claimed.dagId, file: structure.serialized.file, context, log }),
+      executor.execute({ task, dagId: claimed.dagId, taskInstanceId: claimed.id, file: structure.serialized.file, context, log }),
     );
-    const value = await raceAbort(execution, abort.signal);
+    const value = external ? await execution : await raceAbort(execution, abort.signal);
     clearTimeout(timer);
+    if (value === OUTCOME_RECORDED) {
+      await log.close();
+      return;
+    }
     const json = serializeResult(value, ctx.xcomMaxBytes, where);
     log.write('info', `Task succeeded in ${Math.round(performance.now() - started)} ms${json === null ? '' : ` (result ${Buffer.byteLength(json)} bytes)`}`);
     await log.close();

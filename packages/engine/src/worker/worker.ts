@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { sql } from 'kysely';
-import { TaskCancelledError } from '../errors.js';
-import type { Executor } from '../executor/executor.js';
+import { TaskCancelledError, WorkerShutdownError } from '../errors.js';
+import type { Executors } from '../executor/executors.js';
 import type { EngineContext } from '../scheduler/context.js';
 import type { RetryWaker } from '../scheduler/retry-waker.js';
 import { claimTaskInstance, type WorkerIdentity } from '../scheduler/task-transitions.js';
@@ -55,24 +55,26 @@ export class Worker {
   readonly identity: WorkerIdentity;
   readonly #ctx: EngineContext;
   readonly #config: WorkerConfig;
-  readonly #executor: Executor;
+  readonly #executors: Executors;
   readonly #retries: RetryWaker;
-  readonly #running = new Map<number, Running>();
+  /** Tries running here, by `<instance id>:<try>`: a cleared instance can be claimed again while its old try is still stopping. */
+  readonly #running = new Map<string, Running>();
   #heartbeat: NodeJS.Timeout | undefined;
   #beating: Promise<void> | null = null;
   #uncapture: (() => void) | null = null;
   #started = false;
 
-  constructor(ctx: EngineContext, config: WorkerConfig, executor: Executor, retries: RetryWaker) {
+  constructor(ctx: EngineContext, config: WorkerConfig, executors: Executors, retries: RetryWaker) {
     this.#ctx = ctx;
     this.#config = config;
-    this.#executor = executor;
+    this.#executors = executors;
     this.#retries = retries;
     this.identity = {
       id: `worker-${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`,
       hostname: hostname(),
       pid: process.pid,
-      executor: executor.name,
+      // The executor a task asks for replaces this on its instance when it is not the local one.
+      executor: 'local',
     };
   }
 
@@ -96,7 +98,7 @@ export class Worker {
         pid: this.identity.pid,
         started_at: now,
         heartbeat_at: now,
-        info: JSON.stringify({ queues: this.#config.queues, concurrency: this.#config.concurrency, executor: this.#executor.name }),
+        info: JSON.stringify({ queues: this.#config.queues, concurrency: this.#config.concurrency, executors: this.#executors.names }),
       })
       .execute();
     // A beat still waiting on a slow database is not overlapped by the next one.
@@ -121,7 +123,7 @@ export class Worker {
     const grace = new Promise<void>((resolve) => setTimeout(resolve, this.#config.shutdownGraceMs).unref());
     await Promise.race([Promise.all([...this.#running.values()].map((r) => r.done)), grace]);
     for (const running of this.#running.values()) {
-      running.abort.abort(new TaskCancelledError(running.dagId, running.taskId, 'the worker is shutting down'));
+      running.abort.abort(new WorkerShutdownError(running.dagId, running.taskId));
     }
     await Promise.all([...this.#running.values()].map((r) => r.done));
     await stopping;
@@ -148,17 +150,17 @@ export class Worker {
         .where('id', '=', this.identity.id)
         .execute();
       if (this.#running.size === 0) return;
-      // Judge only the instances this query asks about: one claimed while it runs is not in it.
-      const asked = [...this.#running.values()];
+      // Judge only the tries this query asks about: one claimed while it runs is not in it.
+      const asked = [...this.#running.entries()];
       const alive = await sql<{ id: number; try_number: number }>`
         UPDATE tributary.task_instance SET heartbeat_at = now()
-         WHERE id = ANY(${asked.map((r) => r.tiId)}::bigint[]) AND state = 'running' AND worker_id = ${this.identity.id}
+         WHERE id = ANY(${[...new Set(asked.map(([, r]) => r.tiId))]}::bigint[]) AND state = 'running' AND worker_id = ${this.identity.id}
         RETURNING id, try_number`.execute(this.#ctx.db);
       const mine = new Set(alive.rows.map((r) => `${r.id}:${r.try_number}`));
-      for (const running of asked) {
+      for (const [key, running] of asked) {
         // Skip tries that finished meanwhile (their instance left `running` by their own hand).
-        if (this.#running.get(running.tiId) !== running) continue;
-        if (!mine.has(`${running.tiId}:${running.tryNumber}`) && !running.abort.signal.aborted) {
+        if (this.#running.get(key) !== running) continue;
+        if (!mine.has(key) && !running.abort.signal.aborted) {
           running.abort.abort(
             new TaskCancelledError(running.dagId, running.taskId, 'its state was changed while it ran (marked, cleared or failed elsewhere)'),
           );
@@ -180,18 +182,19 @@ export class Worker {
     if (!claimed) return; // already claimed, cleared or finished: a duplicate job
     const abort = new AbortController();
     const done = runClaimedTask(
-      { ctx: this.#ctx, executor: this.#executor, retries: this.#retries, hostname: this.identity.hostname },
+      { ctx: this.#ctx, executors: this.#executors, retries: this.#retries, hostname: this.identity.hostname },
       claimed,
       abort,
     ).catch((error: unknown) => {
       // Storing the outcome failed (e.g. the database went away); the heartbeat timeout retries the try.
       this.#ctx.log.error({ err: error, dagId: claimed.dagId, taskId: claimed.taskId }, 'recording a task outcome failed');
     });
-    this.#running.set(claimed.id, { tiId: claimed.id, dagId: claimed.dagId, taskId: claimed.taskId, tryNumber: claimed.tryNumber, abort, done });
+    const key = `${claimed.id}:${claimed.tryNumber}`;
+    this.#running.set(key, { tiId: claimed.id, dagId: claimed.dagId, taskId: claimed.taskId, tryNumber: claimed.tryNumber, abort, done });
     try {
       await done;
     } finally {
-      this.#running.delete(claimed.id);
+      this.#running.delete(key);
     }
   }
 }

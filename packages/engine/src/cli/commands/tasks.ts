@@ -3,10 +3,12 @@ import { getTaskLogs } from '../../service/logs.js';
 import { getRun } from '../../service/runs.js';
 import { withEngine } from '../context.js';
 import { UsageError } from '../output.js';
+import { registerTaskRunCommand } from './task-run.js';
 
 /** `tributary tasks …` */
 export function registerTaskCommands(program: Command): void {
-  const tasks = program.command('tasks').description('inspect task instances');
+  const tasks = program.command('tasks').description('inspect and run task instances');
+  registerTaskRunCommand(tasks);
 
   tasks
     .command('logs <dag> <run> <task>')
