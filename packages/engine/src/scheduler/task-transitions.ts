@@ -5,7 +5,8 @@ import { withTransaction } from '../db/transaction.js';
 import type { ErrorInfo } from '../errors.js';
 import type { TaskJob } from '../queue/task-queue.js';
 import { advanceRun } from './advance.js';
-import type { EngineContext } from './context.js';
+import type { DagStructure, EngineContext } from './context.js';
+import { loadTaskResults } from './mapping.js';
 import { queueScheduled } from './queue-scheduled.js';
 import { finishRunIfDone } from './run-lifecycle.js';
 
@@ -69,17 +70,17 @@ export async function claimTaskInstance(
   return result.rows[0] ?? null;
 }
 
-/** Results of upstream tasks of a run, by task id (tasks without a result are absent). */
-export async function upstreamResults(
+/**
+ * Results of upstream tasks of a run, by task id (tasks without a result are absent; a mapped
+ * task's result is the list of its instances' results).
+ */
+export function upstreamResults(
   ctx: EngineContext,
   runPk: number,
   upstream: readonly string[],
+  structure: DagStructure,
 ): Promise<Record<string, unknown>> {
-  if (upstream.length === 0) return {};
-  const rows = await sql<{ task_id: string; value: unknown }>`
-    SELECT task_id, value FROM tributary.xcom
-     WHERE run_pk = ${runPk} AND task_id = ANY(${[...upstream]}) AND map_index = -1 AND key = 'return_value'`.execute(ctx.db);
-  return Object.fromEntries(rows.rows.map((r) => [r.task_id, r.value]));
+  return loadTaskResults(ctx.db, runPk, upstream, structure);
 }
 
 /**
