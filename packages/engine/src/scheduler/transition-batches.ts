@@ -126,8 +126,13 @@ export interface UpstreamInput {
 async function flushUpstream(db: Kysely<Database>, inputs: UpstreamInput[]): Promise<Record<string, unknown>[]> {
   const runs: number[] = [];
   const tasks: string[] = [];
+  const asked = new Set<string>();
   for (const input of inputs) {
     for (const taskId of input.taskIds) {
+      // Each (run, task) once: instances of one mapped task ask for the same upstream results.
+      const key = `${input.runPk}\u0000${taskId}`;
+      if (asked.has(key)) continue;
+      asked.add(key);
       runs.push(input.runPk);
       tasks.push(taskId);
     }
