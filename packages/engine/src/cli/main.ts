@@ -4,6 +4,7 @@ import { registerDagCommands } from './commands/dags.js';
 import { registerRunCommands } from './commands/runs.js';
 import { registerServiceCommands } from './commands/services.js';
 import { registerTaskCommands } from './commands/tasks.js';
+import { registerUserCommands } from './commands/users.js';
 import { UsageError } from './output.js';
 
 function collect(value: string, previous: string[] = []): string[] {
@@ -24,6 +25,7 @@ export function buildProgram(): Command {
   registerDagCommands(program);
   registerTaskCommands(program);
   registerRunCommands(program);
+  registerUserCommands(program);
   return program;
 }
 

@@ -1,4 +1,24 @@
 export { Dag, dag, isDag, type ResolvedDagOptions, type TaskDefinition } from './dag.js';
+export { BranchChoiceError, SKIP_DECISION_KEY, skippedByFlow, type BranchChoice } from './flow.js';
+export { DEFAULT_MAX_MAP_LENGTH, TaskMappingError, type ExpandInput, type MappedArgs, type SerializedExpandSource } from './mapping.js';
+export {
+  DEFAULT_SENSOR_OPTIONS,
+  SENSOR_MODES,
+  SensorTimeoutError,
+  type PokeResult,
+  type ResolvedSensorOptions,
+  type SensorMode,
+  type SensorOptions,
+} from './sensor-options.js';
+export {
+  TaskBuilder,
+  TaskGroup,
+  type GroupOptions,
+  type MappedTaskOptions,
+  type PlainTaskOptions,
+  type PokeFunction,
+  type ShortCircuitOptions,
+} from './task-builder.js';
 export { DEFAULT_MAX_ACTIVE_RUNS, DEFAULT_MAX_ACTIVE_TASKS, DEFAULT_TASK_OPTIONS } from './options.js';
 export { validateParams } from './params.js';
 export { hashSerializedDag, serializeDag } from './serialize.js';
@@ -18,6 +38,7 @@ export {
   type DataInterval,
   type Duration,
   type ExecutorName,
+  type GroupRef,
   type IntervalSchedule,
   type OperatorSpec,
   type ParamsOf,
@@ -27,6 +48,7 @@ export {
   type Schedule,
   type SerializedSchedule,
   type SerializedDag,
+  type SerializedFlow,
   type SerializedTask,
   type TaskContext,
   type TaskDefinitionOptions,
@@ -34,6 +56,7 @@ export {
   type TaskLogger,
   type TaskOptions,
   type TaskRef,
+  type TeardownOptions,
   type TriggerRule,
   type UpstreamRef,
   type UpstreamResults,
