@@ -8,12 +8,16 @@ export { DEFAULT_ENGINE_CONFIG, resolveEngineConfig, type EngineConfig, type Res
 export { Tributary } from './engine.js';
 export { definePlugin, OperatorNotFoundError, PluginRegistry, type OperatorImplementation, type TributaryPlugin } from './plugin/index.js';
 export {
+  BACKFILL_REPROCESS,
   SCHEDULE_PRESETS,
+  backfillAction,
   describeSchedule,
   intervalsBetween,
   isValidTimezone,
   nextScheduledRun,
   parseSchedule,
+  type BackfillAction,
+  type BackfillReprocess,
   type NextRun,
   type ParsedSchedule,
   type ScheduleBounds,

@@ -1,5 +1,6 @@
 import { Command, CommanderError } from 'commander';
 import { TributaryError } from '../errors.js';
+import { registerBackfillCommands } from './commands/backfill.js';
 import { registerDagCommands } from './commands/dags.js';
 import { registerRunCommands } from './commands/runs.js';
 import { registerServiceCommands } from './commands/services.js';
@@ -25,6 +26,7 @@ export function buildProgram(): Command {
   registerDagCommands(program);
   registerTaskCommands(program);
   registerRunCommands(program);
+  registerBackfillCommands(program);
   registerUserCommands(program);
   return program;
 }

@@ -1,6 +1,7 @@
 import type { ColumnType, Generated, Insertable, Selectable } from 'kysely';
 import type { ErrorInfo } from '../errors.js';
 import type { ParamsSchema, RunType, SerializedDag } from '../dag/types.js';
+import type { BackfillReprocess } from '../schedule/backfill.js';
 
 /** Name of the engine's schema in Postgres. */
 export const ENGINE_SCHEMA = 'tributary';
@@ -46,6 +47,8 @@ export interface DagTable {
   latest_version_id: number | null;
   timetable_key: string | null;
   needs_next_run: Generated<boolean>;
+  /** Asset URIs the DAG's schedule waits for (empty unless scheduled on assets). */
+  asset_triggers: Generated<string[]>;
   next_run_after: Timestamp | null;
   next_logical_date: Timestamp | null;
   next_interval_start: Timestamp | null;
@@ -99,6 +102,70 @@ export interface DagRunTable {
   queued_at: Timestamp | null;
   start_date: Timestamp | null;
   end_date: Timestamp | null;
+  /** The backfill that created (or reprocessed) this run. */
+  backfill_id: Generated<number | null>;
+  /** When the DAG's deadline alert fires if the run has not finished. */
+  deadline_at: Generated<Date | null>;
+  deadline_alerted_at: Generated<Date | null>;
+}
+
+/** Backfill states. */
+export type BackfillState = 'running' | 'completed' | 'cancelled';
+/** What a backfill did with one interval. */
+export type BackfillRunOutcome = 'pending' | 'created' | 'cleared' | 'exists' | 'in_flight' | 'cancelled';
+
+export interface BackfillTable {
+  id: Generated<number>;
+  dag_id: string;
+  from_date: Timestamp;
+  to_date: Timestamp;
+  reprocess: BackfillReprocess;
+  max_active_runs: number;
+  run_backwards: Generated<boolean>;
+  conf: ColumnType<Record<string, unknown>, string, string>;
+  state: BackfillState;
+  created_by: string | null;
+  created_at: CreatedAt;
+  completed_at: Timestamp | null;
+}
+
+export interface BackfillRunTable {
+  backfill_id: number;
+  sort_ordinal: number;
+  logical_date: Timestamp;
+  data_interval_start: Timestamp;
+  data_interval_end: Timestamp;
+  outcome: BackfillRunOutcome;
+  run_pk: number | null;
+}
+
+export interface AssetTable {
+  id: Generated<number>;
+  uri: string;
+  created_at: CreatedAt;
+}
+
+export interface AssetEventTable {
+  id: Generated<number>;
+  asset_id: number;
+  source_dag_id: string | null;
+  source_run_id: string | null;
+  source_task_id: string | null;
+  source_map_index: number | null;
+  extra: ColumnType<Record<string, unknown>, string | undefined, never>;
+  created_at: CreatedAt;
+}
+
+export interface AssetDagQueueTable {
+  dag_id: string;
+  asset_id: number;
+  first_event_id: number;
+  last_event_id: number;
+}
+
+export interface DagRunAssetEventTable {
+  run_pk: number;
+  event_id: number;
 }
 
 export interface TaskInstanceTable {
@@ -271,10 +338,17 @@ export interface Database {
   'tributary.api_token': ApiTokenTable;
   'tributary.variable': VariableTable;
   'tributary.connection': ConnectionTable;
+  'tributary.backfill': BackfillTable;
+  'tributary.backfill_run': BackfillRunTable;
+  'tributary.asset': AssetTable;
+  'tributary.asset_event': AssetEventTable;
+  'tributary.asset_dag_queue': AssetDagQueueTable;
+  'tributary.dag_run_asset_event': DagRunAssetEventTable;
 }
 
 export type DagRow = Selectable<DagTable>;
 export type DagRunRow = Selectable<DagRunTable>;
+export type BackfillRow = Selectable<BackfillTable>;
 export type TaskInstanceRow = Selectable<TaskInstanceTable>;
 export type TaskTryRow = Selectable<TaskTryTable>;
 export type NewTaskInstance = Insertable<TaskInstanceTable>;

@@ -16,3 +16,4 @@ export {
   type ParsedSchedule,
   type ScheduleBounds,
 } from './schedule.js';
+export { BACKFILL_REPROCESS, backfillAction, type BackfillAction, type BackfillReprocess, type ExistingRunState } from './backfill.js';

@@ -20,12 +20,19 @@ export interface NewRun {
   /** Send every task of the run to this worker queue (used by `dags test`). */
   queueOverride?: string;
   triggeredBy?: string;
+  /**
+   * The backfill creating the run: it waits `queued` and starts within the backfill's own
+   * `maxActiveRuns` (the DAG's does not apply to it).
+   */
+  backfillId?: number;
 }
 
-/** A run was requested with an id that already exists. */
+/** A run was requested with an id, or a logical date, that another run of the DAG already has. */
 export class RunExistsError extends TributaryError {
-  constructor(dagId: string, runId: string) {
-    super('RUN_EXISTS', `DAG '${dagId}': a run with id '${runId}' already exists`, { location: { dagId } });
+  constructor(dagId: string, runId: string, logicalDate: Date) {
+    super('RUN_EXISTS', `DAG '${dagId}': a run with id '${runId}' or logical date ${logicalDate.toISOString()} already exists`, {
+      location: { dagId },
+    });
   }
 }
 
@@ -43,8 +50,16 @@ async function lockDagRuns(trx: Transaction<Database>, dagId: string): Promise<v
  * queued at once) when the DAG has fewer than `maxActiveRuns` running runs, otherwise it waits
  * `queued`. Params are validated first; nothing is written when they are invalid.
  */
-export async function createRun(ctx: EngineContext, input: NewRun): Promise<DagRunRow> {
-  const dag = await ctx.db
+export function createRun(ctx: EngineContext, input: NewRun): Promise<DagRunRow> {
+  return withTransaction(ctx.db, (trx) => createRunInTransaction(trx, ctx, input));
+}
+
+/**
+ * {@link createRun} inside the caller's transaction (so a run and what caused it commit together).
+ * Throws `RunExistsError` when the run id or the logical date is taken.
+ */
+export async function createRunInTransaction(trx: Transaction<Database>, ctx: EngineContext, input: NewRun): Promise<DagRunRow> {
+  const dag = await trx
     .selectFrom('tributary.dag')
     .select(['dag_id', 'is_active', 'is_paused', 'latest_version_id', 'max_active_runs'])
     .where('dag_id', '=', input.dagId)
@@ -53,58 +68,63 @@ export async function createRun(ctx: EngineContext, input: NewRun): Promise<DagR
   if (!dag.is_active) {
     throw new InvalidStateError('is not active (its file is gone or no longer defines it)', { dagId: input.dagId });
   }
-  const structure = await ctx.versions.get(dag.latest_version_id);
+  const structure = await ctx.versions.get(dag.latest_version_id, trx);
   const conf = validateParams(input.dagId, structure.serialized.params, input.params);
   const runId = input.runId ?? defaultRunId(input.runType, input.logicalDate);
 
-  return withTransaction(ctx.db, async (trx) => {
-    await lockDagRuns(trx, input.dagId);
+  await lockDagRuns(trx, input.dagId);
+  // A run of `dags test` starts at once, whatever the DAG's pause and run limits; a backfill's runs
+  // are started by startQueuedRuns within the backfill's limit.
+  let canStart = input.runType === 'test';
+  if (!canStart && input.backfillId === undefined && !dag.is_paused) {
     const running = await sql<{ n: number }>`
-      SELECT count(*)::int AS n FROM tributary.dag_run WHERE dag_id = ${input.dagId} AND state = 'running'`.execute(trx);
-    // A run of `dags test` starts at once, whatever the DAG's pause and run limits.
-    const canStart =
-      input.runType === 'test' || (!dag.is_paused && (running.rows[0]?.n ?? 0) < dag.max_active_runs);
-    const now = new Date();
-    const inserted = await trx
-      .insertInto('tributary.dag_run')
-      .values({
-        dag_id: input.dagId,
-        run_id: runId,
-        dag_version_id: structure.versionId,
-        run_type: input.runType,
-        state: canStart ? 'running' : 'queued',
-        logical_date: input.logicalDate,
-        data_interval_start: input.dataInterval.start,
-        data_interval_end: input.dataInterval.end,
-        conf: JSON.stringify(conf),
-        queue_override: input.queueOverride ?? null,
-        triggered_by: input.triggeredBy ?? null,
-        queued_at: now,
-        start_date: canStart ? now : null,
-      })
-      .onConflict((oc) => oc.doNothing())
-      .returningAll()
-      .executeTakeFirst();
-    if (!inserted) throw new RunExistsError(input.dagId, runId);
-    const tasks = structure.serialized.tasks;
-    await sql`
-      INSERT INTO tributary.task_instance
-        (run_pk, dag_id, task_id, max_tries, pool, pool_slots, priority_weight, queue, operator)
-      SELECT ${inserted.id}, ${input.dagId}, t.task_id, t.max_tries, t.pool, t.pool_slots, t.priority, t.queue, t.operator
-        FROM unnest(${tasks.map((t) => t.taskId)}::text[], ${tasks.map((t) => t.retries + 1)}::int[],
-                    ${tasks.map((t) => t.pool)}::text[], ${tasks.map((t) => t.poolSlots)}::int[],
-                    ${tasks.map((t) => t.effectivePriority)}::int[], ${tasks.map((t) => t.queue)}::text[],
-                    ${tasks.map((t) => t.operator ?? (t.kind === 'function' ? 'function' : null))}::text[])
-          AS t(task_id, max_tries, pool, pool_slots, priority, queue, operator)
-    `.execute(trx);
-    if (canStart) await advanceRun(trx, ctx, inserted, structure, structure.roots);
-    return inserted;
-  });
+      SELECT count(*)::int AS n FROM tributary.dag_run
+       WHERE dag_id = ${input.dagId} AND state = 'running' AND backfill_id IS NULL`.execute(trx);
+    canStart = (running.rows[0]?.n ?? 0) < dag.max_active_runs;
+  }
+  const now = new Date();
+  const inserted = await trx
+    .insertInto('tributary.dag_run')
+    .values({
+      dag_id: input.dagId,
+      run_id: runId,
+      dag_version_id: structure.versionId,
+      run_type: input.runType,
+      state: canStart ? 'running' : 'queued',
+      logical_date: input.logicalDate,
+      data_interval_start: input.dataInterval.start,
+      data_interval_end: input.dataInterval.end,
+      conf: JSON.stringify(conf),
+      queue_override: input.queueOverride ?? null,
+      triggered_by: input.triggeredBy ?? null,
+      backfill_id: input.backfillId ?? null,
+      queued_at: now,
+      start_date: canStart ? now : null,
+    })
+    .onConflict((oc) => oc.doNothing())
+    .returningAll()
+    .executeTakeFirst();
+  if (!inserted) throw new RunExistsError(input.dagId, runId, input.logicalDate);
+  const tasks = structure.serialized.tasks;
+  await sql`
+    INSERT INTO tributary.task_instance
+      (run_pk, dag_id, task_id, max_tries, pool, pool_slots, priority_weight, queue, operator)
+    SELECT ${inserted.id}, ${input.dagId}, t.task_id, t.max_tries, t.pool, t.pool_slots, t.priority, t.queue, t.operator
+      FROM unnest(${tasks.map((t) => t.taskId)}::text[], ${tasks.map((t) => t.retries + 1)}::int[],
+                  ${tasks.map((t) => t.pool)}::text[], ${tasks.map((t) => t.poolSlots)}::int[],
+                  ${tasks.map((t) => t.effectivePriority)}::int[], ${tasks.map((t) => t.queue)}::text[],
+                  ${tasks.map((t) => t.operator ?? (t.kind === 'function' ? 'function' : null))}::text[])
+        AS t(task_id, max_tries, pool, pool_slots, priority, queue, operator)
+  `.execute(trx);
+  if (canStart) await advanceRun(trx, ctx, inserted, structure, structure.roots);
+  return inserted;
 }
 
 /**
- * Start queued runs of a DAG, oldest logical date first, while it has fewer than `maxActiveRuns`
- * running and is not paused. Returns how many started.
+ * Start queued runs of a DAG, oldest logical date first (newest first for a backfill run backwards),
+ * unless it is paused: runs of no backfill while the DAG has fewer than `maxActiveRuns` of them
+ * running, and each backfill's runs while it has fewer than its own `maxActiveRuns` running.
+ * Returns how many started.
  */
 export async function startQueuedRuns(ctx: EngineContext, dagId: string): Promise<number> {
   return withTransaction(ctx.db, async (trx) => {
@@ -115,14 +135,27 @@ export async function startQueuedRuns(ctx: EngineContext, dagId: string): Promis
       .where('dag_id', '=', dagId)
       .executeTakeFirst();
     if (!dag || dag.is_paused) return 0;
-    const running = await sql<{ n: number }>`
-      SELECT count(*)::int AS n FROM tributary.dag_run WHERE dag_id = ${dagId} AND state = 'running'`.execute(trx);
-    const room = dag.max_active_runs - (running.rows[0]?.n ?? 0);
-    if (room <= 0) return 0;
     const started = await sql<{ id: number; dag_id: string; dag_version_id: number }>`
+      WITH own AS (
+        SELECT id FROM tributary.dag_run
+         WHERE dag_id = ${dagId} AND state = 'queued' AND backfill_id IS NULL
+         ORDER BY logical_date, id
+         LIMIT greatest(0, ${dag.max_active_runs} - (SELECT count(*) FROM tributary.dag_run
+                                                     WHERE dag_id = ${dagId} AND state = 'running' AND backfill_id IS NULL))
+      ), backfills AS (
+        SELECT b.id, b.run_backwards,
+               b.max_active_runs - (SELECT count(*) FROM tributary.dag_run r WHERE r.backfill_id = b.id AND r.state = 'running') AS room
+          FROM tributary.backfill b
+         WHERE b.id IN (SELECT backfill_id FROM tributary.dag_run WHERE dag_id = ${dagId} AND state = 'queued' AND backfill_id IS NOT NULL)
+      ), backfilled AS (
+        SELECT r.id, b.room,
+               row_number() OVER (PARTITION BY r.backfill_id
+                                  ORDER BY CASE WHEN b.run_backwards THEN NULL ELSE r.logical_date END, r.logical_date DESC, r.id) AS n
+          FROM tributary.dag_run r JOIN backfills b ON b.id = r.backfill_id
+         WHERE r.dag_id = ${dagId} AND r.state = 'queued'
+      )
       UPDATE tributary.dag_run SET state = 'running', start_date = now()
-       WHERE id IN (SELECT id FROM tributary.dag_run WHERE dag_id = ${dagId} AND state = 'queued'
-                     ORDER BY logical_date, id LIMIT ${room})
+       WHERE id IN (SELECT id FROM own UNION ALL SELECT id FROM backfilled WHERE n <= room)
       RETURNING id, dag_id, dag_version_id`.execute(trx);
     for (const run of started.rows) {
       // Every task, not only the roots: a cleared run resumes in the middle.

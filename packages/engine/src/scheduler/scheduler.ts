@@ -10,6 +10,7 @@ import type { RetryWaker } from './retry-waker.js';
 import { RunExistsError, createRun, finishRunIfDone, startQueuedRuns } from './run-lifecycle.js';
 import { afterTaskFinished, recordFailure, wakeRetry } from './task-transitions.js';
 import { withTransaction } from '../db/transaction.js';
+import { advanceBackfills } from '../service/backfill-runner.js';
 
 /** Options of {@link Scheduler}. */
 export interface SchedulerConfig {
@@ -40,13 +41,15 @@ export const DEFAULT_SCHEDULER_CONFIG: Readonly<SchedulerConfig> = Object.freeze
 /** What one scheduling pass did. */
 export interface SchedulerPassSummary {
   runsCreated: number;
+  /** Runs backfills created or cleared. */
+  backfillRuns: number;
   zombies: number;
   retriesWoken: number;
   runsSwept: number;
 }
 
 /**
- * Creates scheduled runs when they come due, fails task instances whose worker stopped heart-beating
+ * Creates scheduled runs when they come due, steps running backfills, fails task instances whose worker stopped heart-beating
  * (retrying them if they have tries left), wakes overdue retries, and periodically sweeps running
  * runs. Readiness after a task finishes is handled by the worker that ran it; the sweep only catches
  * what a crash interrupted. Any number of schedulers can run against one database.
@@ -143,9 +146,10 @@ export class Scheduler {
 
   /** One scheduling pass; the sweep runs when its interval has elapsed (or when `sweep` is true). */
   async runOnce(sweep = false): Promise<SchedulerPassSummary> {
-    const summary: SchedulerPassSummary = { runsCreated: 0, zombies: 0, retriesWoken: 0, runsSwept: 0 };
+    const summary: SchedulerPassSummary = { runsCreated: 0, backfillRuns: 0, zombies: 0, retriesWoken: 0, runsSwept: 0 };
     await computeNextRuns(this.#ctx);
     summary.runsCreated = await this.#createDueRuns();
+    summary.backfillRuns = await advanceBackfills(this.#ctx);
     summary.zombies = await this.#failZombies();
     summary.retriesWoken = await this.#wakeOverdueRetries();
     if (sweep || Date.now() - this.#lastSweep >= this.#config.sweepIntervalMs) {

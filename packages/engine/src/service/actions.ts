@@ -27,7 +27,8 @@ export interface ChangedTaskInstance {
   previousState: TaskState | null;
 }
 
-interface RunRef {
+/** A run an action applies to. @internal */
+export interface RunRef {
   id: number;
   dag_id: string;
   run_id: string;
@@ -102,36 +103,49 @@ export async function clearTaskInstances(
 ): Promise<ChangedTaskInstance[]> {
   const { run, structure } = await findRun(ctx, selection.dagId, selection.runId);
   const taskIds = selectTasks(structure, selection);
-  const retries = taskIds.map((id) => structure.tasks.get(id)!.retries);
-  const cleared = await withTransaction(ctx.db, async (trx) => {
-    const changed = await sql<{ id: number; task_id: string; map_index: number; previous: TaskState | null }>`
-      WITH target AS (
-        SELECT t.id, t.state AS previous FROM tributary.task_instance t
-          JOIN unnest(${taskIds}::text[], ${retries}::int[]) AS s(task_id, retries) ON s.task_id = t.task_id
-         WHERE t.run_pk = ${run.id} AND t.state IS NOT NULL
-           ${selection.onlyFailed ? sql`AND t.state IN ('failed', 'upstream_failed')` : sql``}
-         FOR UPDATE OF t
-      )
-      UPDATE tributary.task_instance t
-         SET state = NULL, max_tries = t.try_number + s.retries + 1, start_date = NULL, end_date = NULL,
-             next_retry_at = NULL, heartbeat_at = NULL, updated_at = now()
-        FROM target, unnest(${taskIds}::text[], ${retries}::int[]) AS s(task_id, retries)
-       WHERE t.id = target.id AND s.task_id = t.task_id
-      RETURNING t.id, t.task_id, t.map_index, target.previous`.execute(trx);
-    if (changed.rows.length > 0) {
-      await closeOpenTries(trx, changed.rows.map((r) => r.id), 'failed', `cleared by ${actor.name}`);
-      await trx.updateTable('tributary.dag_run').set({ state: 'queued', end_date: null }).where('id', '=', run.id).where('state', 'in', ['success', 'failed', 'running']).execute();
-      await recordAudit(trx, actor, {
-        action: 'clear',
-        dagId: run.dag_id,
-        runId: run.run_id,
-        details: { tasks: changed.rows.map((r) => r.task_id), downstream: Boolean(selection.downstream), upstream: Boolean(selection.upstream), onlyFailed: Boolean(selection.onlyFailed) },
-      });
-    }
-    return changed.rows;
-  });
+  const cleared = await withTransaction(ctx.db, (trx) => clearInTransaction(trx, run, structure, taskIds, selection, actor));
   if (cleared.length > 0) await startQueuedRuns(ctx, run.dag_id);
   return inTaskOrder(structure, cleared);
+}
+
+/**
+ * The writes of {@link clearTaskInstances} for already selected tasks, in the caller's transaction;
+ * the caller starts the run again (`startQueuedRuns`) after committing. @internal
+ */
+export async function clearInTransaction(
+  trx: Transaction<Database>,
+  run: RunRef,
+  structure: DagStructure,
+  taskIds: readonly string[],
+  options: { onlyFailed?: boolean; downstream?: boolean; upstream?: boolean },
+  actor: Actor,
+): Promise<{ id: number; task_id: string; map_index: number; previous: TaskState | null }[]> {
+  const retries = taskIds.map((id) => structure.tasks.get(id)!.retries);
+  const changed = await sql<{ id: number; task_id: string; map_index: number; previous: TaskState | null }>`
+    WITH target AS (
+      SELECT t.id, t.state AS previous FROM tributary.task_instance t
+        JOIN unnest(${taskIds}::text[], ${retries}::int[]) AS s(task_id, retries) ON s.task_id = t.task_id
+       WHERE t.run_pk = ${run.id} AND t.state IS NOT NULL
+         ${options.onlyFailed ? sql`AND t.state IN ('failed', 'upstream_failed')` : sql``}
+       FOR UPDATE OF t
+    )
+    UPDATE tributary.task_instance t
+       SET state = NULL, max_tries = t.try_number + s.retries + 1, start_date = NULL, end_date = NULL,
+           next_retry_at = NULL, heartbeat_at = NULL, updated_at = now()
+      FROM target, unnest(${taskIds}::text[], ${retries}::int[]) AS s(task_id, retries)
+     WHERE t.id = target.id AND s.task_id = t.task_id
+    RETURNING t.id, t.task_id, t.map_index, target.previous`.execute(trx);
+  if (changed.rows.length > 0) {
+    await closeOpenTries(trx, changed.rows.map((r) => r.id), 'failed', `cleared by ${actor.name}`);
+    await trx.updateTable('tributary.dag_run').set({ state: 'queued', end_date: null }).where('id', '=', run.id).where('state', 'in', ['success', 'failed', 'running']).execute();
+    await recordAudit(trx, actor, {
+      action: 'clear',
+      dagId: run.dag_id,
+      runId: run.run_id,
+      details: { tasks: changed.rows.map((r) => r.task_id), downstream: Boolean(options.downstream), upstream: Boolean(options.upstream), onlyFailed: Boolean(options.onlyFailed) },
+    });
+  }
+  return changed.rows;
 }
 
 /**

@@ -63,3 +63,14 @@ export {
   type ConnectionSummary,
 } from './connections.js';
 export { MASK, isSensitiveName, maskSensitive } from './secrets.js';
+export {
+  cancelBackfill,
+  createBackfill,
+  getBackfill,
+  listBackfills,
+  type BackfillCreation,
+  type BackfillRequest,
+  type BackfillSummary,
+  type PlannedBackfillRun,
+} from './backfill.js';
+export { advanceBackfills } from './backfill-runner.js';
