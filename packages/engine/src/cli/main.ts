@@ -1,6 +1,7 @@
 import { Command, CommanderError } from 'commander';
 import { TributaryError } from '../errors.js';
 import { registerDagCommands } from './commands/dags.js';
+import { registerPluginCommands } from './commands/plugins.js';
 import { registerRunCommands } from './commands/runs.js';
 import { registerServiceCommands } from './commands/services.js';
 import { registerTaskCommands } from './commands/tasks.js';
@@ -24,6 +25,7 @@ export function buildProgram(): Command {
   registerDagCommands(program);
   registerTaskCommands(program);
   registerRunCommands(program);
+  registerPluginCommands(program);
   return program;
 }
 
