@@ -1,4 +1,5 @@
 import { Logger, makeWorkerUtils, run, type Runner, type Task } from 'graphile-worker';
+import pg from 'pg';
 import { CONCURRENCY, countdown, type Baseline } from './types.js';
 
 /**
@@ -7,7 +8,10 @@ import { CONCURRENCY, countdown, type Baseline } from './types.js';
  */
 export async function graphileWorkerBaseline(connectionString: string): Promise<Baseline> {
   const logger = new Logger(() => () => {});
-  const utils = await makeWorkerUtils({ connectionString, logger });
+  // One pool we own and end ourselves, so dropping the database afterwards cannot crash the process.
+  const pgPool = new pg.Pool({ connectionString, max: CONCURRENCY + 2 });
+  pgPool.on('error', () => {});
+  const utils = await makeWorkerUtils({ pgPool, logger });
   await utils.migrate();
   let current: { onChain?: (i: number) => Promise<void>; onFan?: (root: boolean) => Promise<void> } = {};
   const taskList: Record<string, Task> = {
@@ -15,9 +19,8 @@ export async function graphileWorkerBaseline(connectionString: string): Promise<
     fan: async (payload) => current.onFan!(Boolean((payload as { root?: boolean }).root)),
   };
   const runner: Runner = await run({
-    connectionString,
+    pgPool,
     concurrency: CONCURRENCY,
-    maxPoolSize: CONCURRENCY + 2,
     noHandleSignals: true,
     pollInterval: 500,
     crontab: '',
@@ -64,6 +67,7 @@ export async function graphileWorkerBaseline(connectionString: string): Promise<
     close: async () => {
       await runner.stop();
       await utils.release();
+      await pgPool.end();
     },
   };
 }

@@ -181,6 +181,20 @@ export class InvalidStateError extends TributaryError {
   }
 }
 
+/** An object with that name already exists (user, pool, variable, connection). */
+export class AlreadyExistsError extends TributaryError {
+  constructor(what: string, location: ErrorLocation = {}) {
+    super('ALREADY_EXISTS', `${what} already exists`, { location });
+  }
+}
+
+/** A value given to a service function is not acceptable; `location.field` names it. */
+export class InvalidInputError extends TributaryError {
+  constructor(field: string, message: string) {
+    super('INVALID_INPUT', `${field}: ${message}`, { location: { field } });
+  }
+}
+
 /** Coerce anything caught into an `Error`, keeping the original as `cause` when it was not one. */
 export function toError(value: unknown): Error {
   if (value instanceof Error) return value;

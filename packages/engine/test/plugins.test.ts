@@ -7,6 +7,7 @@ import { pluginRoutesHandler, runPluginHealthChecks } from '../src/plugin/http.j
 import { migratePlugin, PluginMigrationError } from '../src/plugin/migrate.js';
 import { listTaskInstances } from '../src/service/runs.js';
 import { connectDatabase } from '../src/db/connect.js';
+import { createWebApp } from '../src/web/index.js';
 import { openTestEngine, runDagToCompletion } from '../src/testing/index.js';
 import { PACKAGE_DIR, setupEngine, tempDagFolder, type TestSetup } from './helpers.js';
 
@@ -50,6 +51,15 @@ describe('the example plugin from docs/plugins.md', () => {
     expect(await missing.json()).toMatchObject({ plugins: ['/plugins/guestbook/'] });
     const health = await runPluginHealthChecks(setup.engine.plugins);
     expect(health).toEqual([expect.objectContaining({ check: 'guestbook.table', ok: true })]);
+  });
+
+  it('is mounted by the web app: routes without sign-in, health checks in /healthz', async () => {
+    const app = createWebApp(setup.engine);
+    const entries = await app.request('/plugins/guestbook/entries');
+    expect(entries.status).toBe(200);
+    expect(await entries.json()).toContainEqual({ name: 'Ada', message: 'first!' });
+    const health = (await (await app.request('/healthz')).json()) as { plugins: unknown[] };
+    expect(health.plugins).toEqual([expect.objectContaining({ check: 'guestbook.table', ok: true })]);
   });
 });
 

@@ -58,10 +58,10 @@ export async function withEngine<T>(
 }
 
 /**
- * Keep a long-running command alive until SIGINT or SIGTERM, then close the engine. A second signal
- * exits at once.
+ * Keep a long-running command alive until SIGINT or SIGTERM, then run `beforeClose` (stop serving
+ * HTTP) and close the engine. A second signal exits at once.
  */
-export function untilSignal(engine: Tributary): Promise<void> {
+export function untilSignal(engine: Tributary, beforeClose?: () => Promise<void>): Promise<void> {
   return new Promise((resolve) => {
     let stopping = false;
     const onSignal = (signal: NodeJS.Signals): void => {
@@ -71,10 +71,13 @@ export function untilSignal(engine: Tributary): Promise<void> {
       }
       stopping = true;
       engine.log.info({ signal }, 'shutting down (send again to force)');
-      void engine.close().then(resolve, (error: unknown) => {
-        engine.log.error({ err: error }, 'shutdown failed');
-        resolve();
-      });
+      void (beforeClose ?? (async () => {}))()
+        .catch((error: unknown) => engine.log.warn({ err: error }, 'stopping the web server failed'))
+        .then(() => engine.close())
+        .then(resolve, (error: unknown) => {
+          engine.log.error({ err: error }, 'shutdown failed');
+          resolve();
+        });
     };
     process.on('SIGINT', onSignal);
     process.on('SIGTERM', onSignal);

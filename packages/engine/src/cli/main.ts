@@ -5,6 +5,7 @@ import { registerPluginCommands } from './commands/plugins.js';
 import { registerRunCommands } from './commands/runs.js';
 import { registerServiceCommands } from './commands/services.js';
 import { registerTaskCommands } from './commands/tasks.js';
+import { registerUserCommands } from './commands/users.js';
 import { UsageError } from './output.js';
 
 function collect(value: string, previous: string[] = []): string[] {
@@ -26,6 +27,7 @@ export function buildProgram(): Command {
   registerTaskCommands(program);
   registerRunCommands(program);
   registerPluginCommands(program);
+  registerUserCommands(program);
   return program;
 }
 

@@ -22,6 +22,8 @@ export async function migrateDatabase(handle: DatabaseHandle): Promise<Migration
       migrationTableSchema: ENGINE_SCHEMA,
       migrationTableName: 'migration',
       migrationLockTableName: 'migration_lock',
+      // Migration numbers are assigned to branches ahead of time, so they may land out of order.
+      allowUnorderedMigrations: true,
     });
     const result: MigrationResultSet = await migrator.migrateToLatest();
     if (result.error) {

@@ -190,6 +190,66 @@ export interface AuditLogTable {
   run_id: string | null;
   task_id: string | null;
   details: ColumnType<Record<string, unknown>, string | undefined, never>;
+  /** The object acted on when it is not a DAG, run or task: `pool:etl`, `user:alice`, `connection:s3`. */
+  object: string | null;
+}
+
+/** A role of a web user: viewers read, operators act on runs, admins manage users, pools and connections. */
+export type UserRole = 'viewer' | 'operator' | 'admin';
+
+export interface WebUserTable {
+  id: Generated<number>;
+  username: string;
+  /** `scrypt$N$r$p$salt$hash` (see `service/passwords.ts`). */
+  password_hash: string;
+  role: UserRole;
+  disabled: Generated<boolean>;
+  created_at: CreatedAt;
+  last_login_at: Timestamp | null;
+}
+
+export interface WebSessionTable {
+  /** SHA-256 of the session cookie's secret. */
+  id_hash: string;
+  user_id: number;
+  csrf_token: string;
+  created_at: CreatedAt;
+  expires_at: Timestamp;
+  ip: string | null;
+  user_agent: string | null;
+}
+
+export interface ApiTokenTable {
+  id: Generated<number>;
+  user_id: number;
+  name: string;
+  /** SHA-256 of the token. */
+  token_hash: string;
+  /** The token's first characters, to recognise it in a list. */
+  prefix: string;
+  created_at: CreatedAt;
+  expires_at: Timestamp | null;
+  last_used_at: Timestamp | null;
+}
+
+export interface VariableTable {
+  key: string;
+  value: string;
+  description: string | null;
+  updated_at: UpdatedAt;
+}
+
+export interface ConnectionTable {
+  conn_id: string;
+  conn_type: string;
+  description: string | null;
+  host: string | null;
+  port: number | null;
+  schema: string | null;
+  login: string | null;
+  password: string | null;
+  extra: ColumnType<Record<string, unknown>, string | undefined, string>;
+  updated_at: UpdatedAt;
 }
 
 /** The engine's tables, as kysely sees them. */
@@ -206,6 +266,11 @@ export interface Database {
   'tributary.pool': PoolTable;
   'tributary.process': ProcessTable;
   'tributary.audit_log': AuditLogTable;
+  'tributary.web_user': WebUserTable;
+  'tributary.web_session': WebSessionTable;
+  'tributary.api_token': ApiTokenTable;
+  'tributary.variable': VariableTable;
+  'tributary.connection': ConnectionTable;
 }
 
 export type DagRow = Selectable<DagTable>;

@@ -6,6 +6,9 @@ import { DagImportError, NotFoundError } from '../errors.js';
 import { dagsExportedBy } from './module-dags.js';
 import { ensureTypeScriptLoader } from './typescript-loader.js';
 
+/** How long a file's modification stamp is trusted before it is checked again. */
+const STAT_TTL_MS = 250;
+
 interface Entry {
   stamp: string;
   dags: Promise<Map<string, Dag>>;
@@ -18,6 +21,8 @@ interface Entry {
 export class DagBag {
   readonly #projectDir: string;
   readonly #entries = new Map<string, Entry>();
+  /** Recent stat results: a busy worker checks each file a few times a second, not once per task. */
+  readonly #stamps = new Map<string, { stamp: Promise<string>; at: number }>();
 
   constructor(projectDir: string) {
     this.#projectDir = projectDir;
@@ -26,13 +31,7 @@ export class DagBag {
   /** The DAG `dagId` from `file` (relative to the project directory, or absolute). */
   async getDag(file: string, dagId: string): Promise<Dag> {
     const absolute = isAbsolute(file) ? file : join(this.#projectDir, file);
-    let info;
-    try {
-      info = await stat(absolute);
-    } catch {
-      throw new DagImportError(file, 'DAG file no longer exists');
-    }
-    const stamp = `${info.mtimeMs}-${info.size}`;
+    const stamp = await this.#stamp(absolute, file);
     let entry = this.#entries.get(absolute);
     if (!entry || entry.stamp !== stamp) {
       entry = { stamp, dags: this.#import(absolute, file, stamp) };
@@ -42,6 +41,21 @@ export class DagBag {
     const dag = (await entry.dags).get(dagId);
     if (!dag) throw new NotFoundError(`DAG '${dagId}' in ${file}`, { file, dagId });
     return dag;
+  }
+
+  #stamp(absolute: string, file: string): Promise<string> {
+    const now = performance.now();
+    const cached = this.#stamps.get(absolute);
+    if (cached && now - cached.at < STAT_TTL_MS) return cached.stamp;
+    const stamp = stat(absolute).then(
+      (info) => `${info.mtimeMs}-${info.size}`,
+      () => {
+        this.#stamps.delete(absolute);
+        throw new DagImportError(file, 'DAG file no longer exists');
+      },
+    );
+    this.#stamps.set(absolute, { stamp, at: now });
+    return stamp;
   }
 
   async #import(absolute: string, file: string, stamp: string): Promise<Map<string, Dag>> {

@@ -1,7 +1,7 @@
 import type { Kysely, Transaction } from 'kysely';
-import pLimit from 'p-limit';
 import { PgBoss, fromKysely, type Job } from 'pg-boss';
 import type { Database } from '../db/schema.js';
+import { Slots } from './slots.js';
 
 /** Name of the Postgres schema pg-boss keeps its tables in. */
 export const QUEUE_SCHEMA = 'tributary_queue';
@@ -30,8 +30,12 @@ export interface TaskQueueConfig {
   onError?: (error: Error) => void;
 }
 
-/** A handler for task jobs; resolve once the task instance is finished. */
-export type TaskJobHandler = (job: TaskJob) => Promise<void>;
+/**
+ * A handler for task jobs: claim the task instance and start it. Resolve with the running task's
+ * `finished` promise (its slot is held until then), or with nothing when there is nothing to run
+ * (a duplicate job). Rejecting makes pg-boss deliver the job again.
+ */
+export type TaskJobHandler = (job: TaskJob) => Promise<{ finished: Promise<void> } | void>;
 
 /** The pg-boss queue name of a worker queue. */
 export function queueNameFor(workerQueue: string): string {
@@ -111,27 +115,44 @@ export class TaskQueue {
   }
 
   /**
-   * Serve a worker queue: up to `concurrency` jobs run at once, each handed to `handler`.
-   * Returns an id for {@link TaskQueue.stopWorking}.
+   * Serve a worker queue: up to `concurrency` task instances run at once, each started by `handler`.
+   * A job is complete once its task instance is claimed — the instance, not the job, tracks the run
+   * from there (a worker that dies is found by its heartbeat) — so fetching the next jobs overlaps
+   * running tasks; jobs are fetched only when slots are free. Returns an id for
+   * {@link TaskQueue.stopWorking}.
    */
   async work(workerQueue: string, concurrency: number, handler: TaskJobHandler): Promise<string> {
     await this.ensureQueue(workerQueue);
-    // pg-boss sleeps a loop between fetches unless the last fetch came back full and bursting is
-    // on, which needs batches of two or more: with batch size 1 a fan-out of many jobs (one
-    // NOTIFY) drained one job per loop per backstop poll. So: loops fetching two jobs each, bursting
-    // while the queue is full, and one gate holding the total at exactly `concurrency`.
-    const gate = pLimit(concurrency);
+    const slots = new Slots(concurrency);
+    const batchSize = Math.max(2, Math.min(8, Math.ceil(concurrency / 4)));
+    const start = async (job: TaskJob): Promise<void> => {
+      await slots.acquire();
+      let started: { finished: Promise<void> } | void;
+      try {
+        started = await handler(job);
+      } catch (error) {
+        slots.release();
+        throw error;
+      }
+      if (started) void started.finished.finally(() => slots.release());
+      else slots.release();
+    };
+    // pg-boss sleeps a loop between fetches unless the last fetch came back full and bursting is on,
+    // which needs batches of two or more (with batch size 1 a fan-out woken by one NOTIFY drained one
+    // job per backstop poll).
     return this.#boss.work<TaskJob>(
       queueNameFor(workerQueue),
       {
-        localConcurrency: Math.ceil(concurrency / 2),
-        batchSize: 2,
+        localConcurrency: 2,
+        batchSize,
         burstWhenBatchFull: true,
         pollingIntervalSeconds: 2,
         notifyPollingIntervalSeconds: 2,
       },
       async (jobs: Job<TaskJob>[]) => {
-        await Promise.all(jobs.map((job) => gate(() => handler(job.data))));
+        await Promise.all(jobs.map((job) => start(job.data)));
+        // Fetch again only when the next batch can start at once.
+        await slots.whenFree(Math.min(batchSize, concurrency));
       },
     );
   }

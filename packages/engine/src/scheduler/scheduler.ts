@@ -1,3 +1,5 @@
+import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
 import { sql } from 'kysely';
 import { describeError } from '../errors.js';
 import { advanceRun } from './advance.js';
@@ -58,6 +60,10 @@ export class Scheduler {
   #stopping = false;
   #loop: Promise<void> | null = null;
   #lastSweep = 0;
+  #lastBeat = 0;
+  #passes = { count: 0, lastMs: 0, maxMs: 0 };
+  /** This scheduler's row in `tributary.process` (health checks read its heartbeat). */
+  readonly id = `scheduler-${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
 
   constructor(ctx: EngineContext, config: SchedulerConfig, retries: RetryWaker) {
     this.#ctx = ctx;
@@ -70,6 +76,7 @@ export class Scheduler {
     if (this.#loop) return;
     this.#stopping = false;
     const loop = async (): Promise<void> => {
+      await this.#register();
       while (!this.#stopping) {
         const started = Date.now();
         try {
@@ -77,6 +84,8 @@ export class Scheduler {
         } catch (error) {
           this.#ctx.log.error({ err: error }, 'scheduler pass failed; retrying next pass');
         }
+        this.#recordPass(Date.now() - started);
+        await this.#heartbeat();
         const wait = Math.max(0, this.#config.loopIntervalMs - (Date.now() - started));
         await new Promise<void>((resolve) => {
           this.#wake = resolve;
@@ -94,6 +103,42 @@ export class Scheduler {
     this.#wake?.(); // end the pause between passes now
     await this.#loop;
     this.#loop = null;
+    await this.#ctx.db.updateTable('tributary.process').set({ stopped_at: new Date() }).where('id', '=', this.id).execute().catch(() => {});
+  }
+
+  async #register(): Promise<void> {
+    const now = new Date();
+    try {
+      await this.#ctx.db
+        .insertInto('tributary.process')
+        .values({ id: this.id, kind: 'scheduler', hostname: hostname(), pid: process.pid, started_at: now, heartbeat_at: now, info: '{}' })
+        .execute();
+      this.#lastBeat = Date.now();
+    } catch (error) {
+      this.#ctx.log.warn({ err: error }, 'registering the scheduler failed; health checks will not see it until its next heartbeat');
+    }
+  }
+
+  #recordPass(ms: number): void {
+    this.#passes.count++;
+    this.#passes.lastMs = ms;
+    this.#passes.maxMs = Math.max(this.#passes.maxMs, ms);
+  }
+
+  /** Report this scheduler alive with its recent loop durations, at most once per heartbeat interval. */
+  async #heartbeat(): Promise<void> {
+    if (Date.now() - this.#lastBeat < this.#ctx.timings.heartbeatIntervalMs) return;
+    this.#lastBeat = Date.now();
+    const info = { loopDurationMs: this.#passes.lastMs, loopDurationMaxMs: this.#passes.maxMs, passes: this.#passes.count };
+    this.#passes.maxMs = 0;
+    try {
+      await sql`
+        INSERT INTO tributary.process (id, kind, hostname, pid, started_at, heartbeat_at, info)
+        VALUES (${this.id}, 'scheduler', ${hostname()}, ${process.pid}, now(), now(), ${JSON.stringify(info)}::jsonb)
+        ON CONFLICT (id) DO UPDATE SET heartbeat_at = now(), info = EXCLUDED.info`.execute(this.#ctx.db);
+    } catch (error) {
+      this.#ctx.log.warn({ err: error }, 'scheduler heartbeat failed');
+    }
   }
 
   /** One scheduling pass; the sweep runs when its interval has elapsed (or when `sweep` is true). */

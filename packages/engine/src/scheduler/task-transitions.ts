@@ -8,6 +8,7 @@ import { advanceRun } from './advance.js';
 import type { EngineContext } from './context.js';
 import { queueScheduled } from './queue-scheduled.js';
 import { finishRunIfDone } from './run-lifecycle.js';
+import { type LogLine, claimBatcher, probeBatcher, successBatcher, upstreamBatcher } from './transition-batches.js';
 
 /** Who is running a task instance. */
 export interface WorkerIdentity {
@@ -45,28 +46,7 @@ export async function claimTaskInstance(
   job: TaskJob,
   worker: WorkerIdentity,
 ): Promise<ClaimedTaskInstance | null> {
-  const result = await sql<ClaimedTaskInstance>`
-    WITH claimed AS (
-      UPDATE tributary.task_instance
-         SET state = 'running', try_number = try_number + 1, start_date = now(), end_date = NULL,
-             heartbeat_at = now(), hostname = ${worker.hostname}, worker_id = ${worker.id}, pid = ${worker.pid},
-             executor = ${worker.executor}, next_retry_at = NULL, updated_at = now()
-       WHERE id = ${job.tiId} AND state = 'queued' AND try_number = ${job.tryNumber}
-      RETURNING id, run_pk, dag_id, task_id, map_index, try_number, max_tries, hostname, worker_id, pid, start_date
-    ), tried AS (
-      INSERT INTO tributary.task_try (ti_id, try_number, state, hostname, worker_id, pid, start_date)
-      SELECT id, try_number, 'running', hostname, worker_id, pid, start_date FROM claimed
-    ), cleared AS (
-      DELETE FROM tributary.xcom x USING claimed c
-       WHERE x.run_pk = c.run_pk AND x.task_id = c.task_id AND x.map_index = c.map_index
-    )
-    SELECT c.id, c.run_pk AS "runPk", c.dag_id AS "dagId", c.task_id AS "taskId", c.map_index AS "mapIndex",
-           c.try_number AS "tryNumber", c.max_tries AS "maxTries", r.run_id AS "runId", r.run_type AS "runType",
-           r.logical_date AS "logicalDate", r.data_interval_start AS "dataIntervalStart",
-           r.data_interval_end AS "dataIntervalEnd", r.conf, r.dag_version_id AS "dagVersionId"
-      FROM claimed c JOIN tributary.dag_run r ON r.id = c.run_pk
-  `.execute(ctx.db);
-  return result.rows[0] ?? null;
+  return claimBatcher(ctx.db).run({ tiId: job.tiId, tryNumber: job.tryNumber, worker });
 }
 
 /** Results of upstream tasks of a run, by task id (tasks without a result are absent). */
@@ -76,37 +56,22 @@ export async function upstreamResults(
   upstream: readonly string[],
 ): Promise<Record<string, unknown>> {
   if (upstream.length === 0) return {};
-  const rows = await sql<{ task_id: string; value: unknown }>`
-    SELECT task_id, value FROM tributary.xcom
-     WHERE run_pk = ${runPk} AND task_id = ANY(${[...upstream]}) AND map_index = -1 AND key = 'return_value'`.execute(ctx.db);
-  return Object.fromEntries(rows.rows.map((r) => [r.task_id, r.value]));
+  return upstreamBatcher(ctx.db).run({ runPk, taskIds: upstream });
 }
 
 /**
- * Record a successful try and its result (JSON text, or null for none) in one statement.
+ * Record a successful try, its result (JSON text, or null for none) and its last log lines in one
+ * statement (shared with other tries finishing at the same time).
  * Returns false when the instance is no longer running this try (it was cleared, marked or
  * failed as a zombie meanwhile): the result is then discarded.
  */
-export async function recordSuccess(ctx: EngineContext, ti: { id: number; tryNumber: number }, resultJson: string | null): Promise<boolean> {
-  const size = resultJson === null ? 0 : Buffer.byteLength(resultJson);
-  const result = await sql<{ id: number }>`
-    WITH done AS (
-      UPDATE tributary.task_instance SET state = 'success', end_date = now(), updated_at = now()
-       WHERE id = ${ti.id} AND state = 'running' AND try_number = ${ti.tryNumber}
-      RETURNING id, run_pk, task_id, map_index, start_date, end_date
-    ), tried AS (
-      UPDATE tributary.task_try t SET state = 'success', end_date = d.end_date,
-             duration_ms = (extract(epoch FROM d.end_date - t.start_date) * 1000)::int
-        FROM done d WHERE t.ti_id = d.id AND t.try_number = ${ti.tryNumber}
-    ), stored AS (
-      INSERT INTO tributary.xcom (run_pk, task_id, map_index, key, value, size_bytes)
-      SELECT run_pk, task_id, map_index, 'return_value', ${resultJson}::jsonb, ${size} FROM done
-       WHERE ${resultJson}::jsonb IS NOT NULL
-      ON CONFLICT (run_pk, task_id, map_index, key)
-        DO UPDATE SET value = EXCLUDED.value, size_bytes = EXCLUDED.size_bytes, created_at = now()
-    )
-    SELECT id FROM done`.execute(ctx.db);
-  return result.rows.length > 0;
+export async function recordSuccess(
+  ctx: EngineContext,
+  ti: { id: number; tryNumber: number },
+  resultJson: string | null,
+  logLines: readonly LogLine[] = [],
+): Promise<boolean> {
+  return successBatcher(ctx.db).run({ id: ti.id, tryNumber: ti.tryNumber, resultJson, logLines });
 }
 
 /**
@@ -196,12 +161,18 @@ export async function afterTaskFinished(
   ti: { runPk: number; dagId: string; taskId: string; dagVersionId: number },
   state: TaskState,
 ): Promise<void> {
-  const structure = await ctx.versions.get(ti.dagVersionId);
   const finished = state === 'success' || state === 'failed' || state === 'skipped' || state === 'upstream_failed';
-  await withTransaction(ctx.db, async (trx) => {
-    const downstream = finished ? (structure.tasks.get(ti.taskId)?.downstream ?? []) : [];
-    const advanced = await advanceRun(trx, ctx, { id: ti.runPk, dag_id: ti.dagId }, structure, downstream);
-    if (advanced.scheduled === 0) await queueScheduled(trx, ctx, [ti.dagId]);
-  });
-  if (finished) await finishRunIfDone(ctx, ti.runPk);
+  const structure = finished ? await ctx.versions.get(ti.dagVersionId) : null;
+  const downstream = structure?.tasks.get(ti.taskId)?.downstream ?? [];
+  if (structure && downstream.length > 0) {
+    await withTransaction(ctx.db, async (trx) => {
+      const advanced = await advanceRun(trx, ctx, { id: ti.runPk, dag_id: ti.dagId }, structure, downstream);
+      if (advanced.scheduled === 0) await queueScheduled(trx, ctx, [ti.dagId]);
+    });
+  }
+  // Read after the commit above (and the caller's): the last of concurrent finishers sees the run done.
+  // With no downstream tasks, the freed slot goes to a waiting task only when the DAG has one.
+  const probe = await probeBatcher(ctx.db).run({ runPk: ti.runPk, dagId: ti.dagId, checkWaiting: downstream.length === 0 });
+  if (probe.waiting) await withTransaction(ctx.db, (trx) => queueScheduled(trx, ctx, [ti.dagId]));
+  if (finished && !probe.unfinished) await finishRunIfDone(ctx, ti.runPk);
 }

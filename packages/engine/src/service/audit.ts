@@ -20,6 +20,8 @@ export interface AuditEntry {
   dagId?: string | null;
   runId?: string | null;
   taskId?: string | null;
+  /** The object acted on when it is not a DAG, run or task: `pool:etl`, `user:alice`. */
+  object?: string | null;
   details?: Record<string, unknown>;
 }
 
@@ -34,6 +36,7 @@ export async function recordAudit(db: Kysely<Database> | Transaction<Database>, 
       dag_id: entry.dagId ?? null,
       run_id: entry.runId ?? null,
       task_id: entry.taskId ?? null,
+      object: entry.object ?? null,
       details: JSON.stringify(entry.details ?? {}),
     })
     .execute();

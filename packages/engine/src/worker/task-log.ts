@@ -1,13 +1,15 @@
 import { Writable } from 'node:stream';
-import { sql, type Kysely } from 'kysely';
+import type { Kysely } from 'kysely';
 import pino from 'pino';
 import type { TaskLogger } from '../dag/types.js';
 import type { Database } from '../db/schema.js';
+import { logBatcher } from '../scheduler/transition-batches.js';
 
 /** Longest log line kept, in characters; longer lines are cut with a marker. */
 export const MAX_LOG_LINE = 32_768;
 
-interface Line {
+/** A buffered log line. */
+export interface Line {
   at: Date;
   level: string;
   message: string;
@@ -55,14 +57,25 @@ export class TaskLogWriter {
     const lines = this.#buffer;
     this.#buffer = [];
     this.#writing = this.#writing.then(() =>
-      sql`INSERT INTO tributary.task_log (ti_id, try_number, logged_at, level, message)
-          SELECT ${this.#tiId}, ${this.#tryNumber}, l.at, l.level, l.message
-            FROM unnest(${lines.map((l) => l.at)}::timestamptz[], ${lines.map((l) => l.level)}::text[],
-                        ${lines.map((l) => l.message)}::text[]) AS l(at, level, message)`
-        .execute(this.#db)
+      logBatcher(this.#db)
+        .run({ tiId: this.#tiId, tryNumber: this.#tryNumber, lines })
         .then(() => undefined, (error: unknown) => this.onError(error)),
     );
     return this.#writing;
+  }
+
+  /**
+   * Stop accepting lines and hand back those not written yet (once earlier writes are done), for the
+   * caller to write with its own statement — a task's last lines go with its outcome.
+   */
+  async drain(): Promise<Line[]> {
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
+    this.#closed = true;
+    await this.#writing;
+    const lines = this.#buffer;
+    this.#buffer = [];
+    return lines;
   }
 
   /** Flush and stop accepting lines. */

@@ -125,8 +125,7 @@ export async function runClaimedTask(deps: TaskRunnerDeps, claimed: ClaimedTaskI
     }
     const json = serializeResult(value, ctx.xcomMaxBytes, where);
     log.write('info', `Task succeeded in ${Math.round(performance.now() - started)} ms${json === null ? '' : ` (result ${Buffer.byteLength(json)} bytes)`}`);
-    await log.close();
-    if (await recordSuccess(ctx, claimed, json)) {
+    if (await recordSuccess(ctx, claimed, json, await log.drain())) {
       await afterTaskFinished(ctx, claimed, 'success');
     } else {
       ctx.log.warn(where, 'task finished but its instance changed state meanwhile (cleared, marked or failed as a zombie); result discarded');

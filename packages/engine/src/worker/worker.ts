@@ -171,7 +171,7 @@ export class Worker {
     }
   }
 
-  async #handle(job: TaskJob): Promise<void> {
+  async #handle(job: TaskJob): Promise<{ finished: Promise<void> } | void> {
     let claimed;
     try {
       claimed = await claimTaskInstance(this.#ctx, job, this.identity);
@@ -190,11 +190,8 @@ export class Worker {
       this.#ctx.log.error({ err: error, dagId: claimed.dagId, taskId: claimed.taskId }, 'recording a task outcome failed');
     });
     const key = `${claimed.id}:${claimed.tryNumber}`;
-    this.#running.set(key, { tiId: claimed.id, dagId: claimed.dagId, taskId: claimed.taskId, tryNumber: claimed.tryNumber, abort, done });
-    try {
-      await done;
-    } finally {
-      this.#running.delete(key);
-    }
+    const finished = done.finally(() => this.#running.delete(key));
+    this.#running.set(key, { tiId: claimed.id, dagId: claimed.dagId, taskId: claimed.taskId, tryNumber: claimed.tryNumber, abort, done: finished });
+    return { finished };
   }
 }

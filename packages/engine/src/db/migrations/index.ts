@@ -1,11 +1,13 @@
 import type { Migration, MigrationProvider } from 'kysely/migration';
 import * as m0001 from './0001-initial.js';
 import * as m0002 from './0002-audit-log.js';
+import * as m0005 from './0005-web-auth.js';
 
 /** The engine's migrations, in order. Names sort in the order they apply. */
 export const ENGINE_MIGRATIONS: Readonly<Record<string, Migration>> = Object.freeze({
   '0001-initial': m0001,
   '0002-audit-log': m0002,
+  '0005-web-auth': m0005,
 });
 
 /** Provides {@link ENGINE_MIGRATIONS} to kysely's `Migrator` without reading the file system. */

@@ -1,0 +1,207 @@
+import { sql, type Kysely } from 'kysely';
+import { Batcher, perOwner } from '../db/batcher.js';
+import type { Database } from '../db/schema.js';
+import type { ClaimedTaskInstance, WorkerIdentity } from './task-transitions.js';
+
+// The hot path of every task — claim, upstream results, log lines, success, the checks after it —
+// as batched statements: a worker running many short tasks sends one statement per step for all
+// of them instead of one per task. See {@link Batcher}.
+
+/** A claim request: the task instance and the try number it had when its job was sent. */
+export interface ClaimInput {
+  tiId: number;
+  tryNumber: number;
+  worker: WorkerIdentity;
+}
+
+async function flushClaims(db: Kysely<Database>, inputs: ClaimInput[]): Promise<(ClaimedTaskInstance | null)[]> {
+  const rows = await sql<ClaimedTaskInstance>`
+    WITH job AS (
+      SELECT * FROM unnest(${inputs.map((i) => i.tiId)}::bigint[], ${inputs.map((i) => i.tryNumber)}::int[],
+                           ${inputs.map((i) => i.worker.hostname)}::text[], ${inputs.map((i) => i.worker.id)}::text[],
+                           ${inputs.map((i) => i.worker.pid)}::int[], ${inputs.map((i) => i.worker.executor)}::text[])
+             AS j(id, try_number, hostname, worker_id, pid, executor)
+    ), claimed AS (
+      UPDATE tributary.task_instance t
+         SET state = 'running', try_number = t.try_number + 1, start_date = now(), end_date = NULL,
+             heartbeat_at = now(), hostname = j.hostname, worker_id = j.worker_id, pid = j.pid,
+             executor = j.executor, next_retry_at = NULL, updated_at = now()
+        FROM job j
+       WHERE t.id = j.id AND t.state = 'queued' AND t.try_number = j.try_number
+      RETURNING t.id, t.run_pk, t.dag_id, t.task_id, t.map_index, t.try_number, t.max_tries, t.hostname, t.worker_id, t.pid, t.start_date
+    ), tried AS (
+      INSERT INTO tributary.task_try (ti_id, try_number, state, hostname, worker_id, pid, start_date)
+      SELECT id, try_number, 'running', hostname, worker_id, pid, start_date FROM claimed
+    ), cleared AS (
+      DELETE FROM tributary.xcom x USING claimed c
+       WHERE x.run_pk = c.run_pk AND x.task_id = c.task_id AND x.map_index = c.map_index
+    )
+    SELECT c.id, c.run_pk AS "runPk", c.dag_id AS "dagId", c.task_id AS "taskId", c.map_index AS "mapIndex",
+           c.try_number AS "tryNumber", c.max_tries AS "maxTries", r.run_id AS "runId", r.run_type AS "runType",
+           r.logical_date AS "logicalDate", r.data_interval_start AS "dataIntervalStart",
+           r.data_interval_end AS "dataIntervalEnd", r.conf, r.dag_version_id AS "dagVersionId"
+      FROM claimed c JOIN tributary.dag_run r ON r.id = c.run_pk`.execute(db);
+  const byId = new Map(rows.rows.map((row) => [Number(row.id), row]));
+  return inputs.map((input) => byId.get(input.tiId) ?? null);
+}
+
+/** Claims of one database, batched (one instance at most once per statement). */
+export const claimBatcher = perOwner(
+  (db: Kysely<Database>) => new Batcher<ClaimInput, ClaimedTaskInstance | null>((inputs) => flushClaims(db, inputs), { key: (i) => i.tiId }),
+);
+
+/** A success to record: the try, and its result as JSON text (null for none). */
+export interface SuccessInput {
+  id: number;
+  tryNumber: number;
+  resultJson: string | null;
+  /** The try's last log lines, written by the same statement. */
+  logLines?: readonly LogLine[];
+}
+
+/** A task log line. */
+export interface LogLine {
+  at: Date;
+  level: string;
+  message: string;
+}
+
+function logColumns(inputs: readonly { tiId: number; tryNumber: number; lines: readonly LogLine[] }[]) {
+  const columns = { tis: [] as number[], tries: [] as number[], at: [] as Date[], levels: [] as string[], messages: [] as string[] };
+  for (const input of inputs) {
+    for (const line of input.lines) {
+      columns.tis.push(input.tiId);
+      columns.tries.push(input.tryNumber);
+      columns.at.push(line.at);
+      columns.levels.push(line.level);
+      columns.messages.push(line.message);
+    }
+  }
+  return columns;
+}
+
+async function flushSuccesses(db: Kysely<Database>, inputs: SuccessInput[]): Promise<boolean[]> {
+  const log = logColumns(inputs.map((i) => ({ tiId: i.id, tryNumber: i.tryNumber, lines: i.logLines ?? [] })));
+  const rows = await sql<{ id: string | number }>`
+    WITH v AS (
+      SELECT * FROM unnest(${inputs.map((i) => i.id)}::bigint[], ${inputs.map((i) => i.tryNumber)}::int[],
+                           ${inputs.map((i) => i.resultJson)}::text[]) AS v(id, try_number, result)
+    ), done AS (
+      UPDATE tributary.task_instance t SET state = 'success', end_date = now(), updated_at = now()
+        FROM v
+       WHERE t.id = v.id AND t.state = 'running' AND t.try_number = v.try_number
+      RETURNING t.id, t.run_pk, t.task_id, t.map_index, t.end_date, t.try_number, v.result
+    ), tried AS (
+      UPDATE tributary.task_try tt SET state = 'success', end_date = d.end_date,
+             duration_ms = (extract(epoch FROM d.end_date - tt.start_date) * 1000)::int
+        FROM done d WHERE tt.ti_id = d.id AND tt.try_number = d.try_number
+    ), stored AS (
+      INSERT INTO tributary.xcom (run_pk, task_id, map_index, key, value, size_bytes)
+      SELECT run_pk, task_id, map_index, 'return_value', result::jsonb, octet_length(result) FROM done
+       WHERE result IS NOT NULL
+      ON CONFLICT (run_pk, task_id, map_index, key)
+        DO UPDATE SET value = EXCLUDED.value, size_bytes = EXCLUDED.size_bytes, created_at = now()
+    ), logged AS (
+      INSERT INTO tributary.task_log (ti_id, try_number, logged_at, level, message)
+      SELECT * FROM unnest(${log.tis}::bigint[], ${log.tries}::int[], ${log.at}::timestamptz[], ${log.levels}::text[], ${log.messages}::text[])
+    )
+    SELECT id FROM done`.execute(db);
+  const done = new Set(rows.rows.map((r) => Number(r.id)));
+  return inputs.map((input) => done.has(input.id));
+}
+
+/** Successes of one database, batched. */
+export const successBatcher = perOwner(
+  (db: Kysely<Database>) => new Batcher<SuccessInput, boolean>((inputs) => flushSuccesses(db, inputs), { key: (i) => i.id }),
+);
+
+/** Upstream results wanted: a run and task ids. */
+export interface UpstreamInput {
+  runPk: number;
+  taskIds: readonly string[];
+}
+
+async function flushUpstream(db: Kysely<Database>, inputs: UpstreamInput[]): Promise<Record<string, unknown>[]> {
+  const runs: number[] = [];
+  const tasks: string[] = [];
+  for (const input of inputs) {
+    for (const taskId of input.taskIds) {
+      runs.push(input.runPk);
+      tasks.push(taskId);
+    }
+  }
+  const rows = await sql<{ run_pk: string | number; task_id: string; value: unknown }>`
+    SELECT x.run_pk, x.task_id, x.value
+      FROM unnest(${runs}::bigint[], ${tasks}::text[]) AS u(run_pk, task_id)
+      JOIN tributary.xcom x ON x.run_pk = u.run_pk AND x.task_id = u.task_id AND x.map_index = -1 AND x.key = 'return_value'`.execute(db);
+  const found = new Map<string, unknown>();
+  for (const row of rows.rows) found.set(`${row.run_pk}\u0000${row.task_id}`, row.value);
+  return inputs.map((input) => {
+    const values: Record<string, unknown> = {};
+    for (const taskId of input.taskIds) {
+      const key = `${input.runPk}\u0000${taskId}`;
+      if (found.has(key)) values[taskId] = found.get(key);
+    }
+    return values;
+  });
+}
+
+/** Upstream-result reads of one database, batched. */
+export const upstreamBatcher = perOwner(
+  (db: Kysely<Database>) => new Batcher<UpstreamInput, Record<string, unknown>>((inputs) => flushUpstream(db, inputs)),
+);
+
+/** What to check after a task instance finished. */
+export interface AfterFinishProbe {
+  runPk: number;
+  dagId: string;
+  /** Also ask whether the DAG has task instances waiting for a slot (`scheduled`). */
+  checkWaiting: boolean;
+}
+
+/** Answers of an {@link AfterFinishProbe}. */
+export interface AfterFinishState {
+  /** The run still has task instances that can change. */
+  unfinished: boolean;
+  /** The DAG has `scheduled` task instances (false when not asked). */
+  waiting: boolean;
+}
+
+async function flushProbes(db: Kysely<Database>, inputs: AfterFinishProbe[]): Promise<AfterFinishState[]> {
+  const rows = await sql<{ i: string | number; unfinished: boolean; waiting: boolean }>`
+    SELECT u.i,
+           EXISTS (SELECT 1 FROM tributary.task_instance t
+                    WHERE t.run_pk = u.run_pk
+                      AND (t.state IS NULL OR t.state NOT IN ('success', 'failed', 'upstream_failed', 'skipped', 'removed'))) AS unfinished,
+           u.check_waiting AND EXISTS (SELECT 1 FROM tributary.task_instance t
+                                        WHERE t.dag_id = u.dag_id AND t.state = 'scheduled') AS waiting
+      FROM unnest(${inputs.map((i) => i.runPk)}::bigint[], ${inputs.map((i) => i.dagId)}::text[],
+                  ${inputs.map((i) => i.checkWaiting)}::boolean[]) WITH ORDINALITY AS u(run_pk, dag_id, check_waiting, i)`.execute(db);
+  const byIndex = new Map(rows.rows.map((r) => [Number(r.i), r]));
+  return inputs.map((_, index) => {
+    const row = byIndex.get(index + 1);
+    return { unfinished: row?.unfinished ?? true, waiting: row?.waiting ?? true };
+  });
+}
+
+/** After-finish checks of one database, batched. */
+export const probeBatcher = perOwner(
+  (db: Kysely<Database>) => new Batcher<AfterFinishProbe, AfterFinishState>((inputs) => flushProbes(db, inputs)),
+);
+
+/** Log lines of one try. */
+export interface LogLinesInput {
+  tiId: number;
+  tryNumber: number;
+  lines: readonly LogLine[];
+}
+
+async function flushLogLines(db: Kysely<Database>, inputs: LogLinesInput[]): Promise<void[]> {
+  const log = logColumns(inputs);
+  await sql`INSERT INTO tributary.task_log (ti_id, try_number, logged_at, level, message)
+            SELECT * FROM unnest(${log.tis}::bigint[], ${log.tries}::int[], ${log.at}::timestamptz[], ${log.levels}::text[], ${log.messages}::text[])`.execute(db);
+  return inputs.map(() => undefined);
+}
+
+/** Task log writes of one database, batched (lines keep their order within each try). */
+export const logBatcher = perOwner((db: Kysely<Database>) => new Batcher<LogLinesInput, void>((inputs) => flushLogLines(db, inputs)));

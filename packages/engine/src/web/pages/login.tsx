@@ -1,0 +1,36 @@
+/** @jsxRuntime automatic @jsxImportSource hono/jsx */
+import type { Context } from 'hono';
+import { CSRF_FIELD, csrfToken } from '../auth/csrf.js';
+import type { WebEnv } from '../types.js';
+import { Layout } from './layout.js';
+
+/** What the sign-in form shows again after a failed attempt. */
+export interface LoginFormState {
+  error?: string;
+  username?: string;
+  /** Where to go after signing in (a same-site path). */
+  next?: string;
+}
+
+/** The sign-in page: username, password, the CSRF field and where to go next. */
+export function loginPage(c: Context<WebEnv>, state: LoginFormState = {}) {
+  return (
+    <Layout c={c} title="Sign in">
+      <main>
+        <h1>Tributary</h1>
+        <form method="post" action="/login" id="login">
+          {state.error ? <p role="alert">{state.error}</p> : null}
+          <input type="hidden" name={CSRF_FIELD} value={csrfToken(c)} />
+          <input type="hidden" name="next" value={state.next ?? '/'} />
+          <label>
+            Username <input name="username" autocomplete="username" required value={state.username ?? ''} />
+          </label>
+          <label>
+            Password <input name="password" type="password" autocomplete="current-password" required />
+          </label>
+          <button type="submit">Sign in</button>
+        </form>
+      </main>
+    </Layout>
+  );
+}

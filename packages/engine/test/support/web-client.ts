@@ -1,0 +1,80 @@
+import type { Hono } from 'hono';
+import type { Tributary } from '../../src/engine.js';
+import type { UserRole } from '../../src/db/schema.js';
+import { createApiToken } from '../../src/service/tokens.js';
+import { createUser } from '../../src/service/users.js';
+import type { WebEnv } from '../../src/web/types.js';
+
+/** A browser-like client for `app.request()`: keeps cookies, knows its CSRF token. */
+export class WebClient {
+  readonly #app: Hono<WebEnv>;
+  readonly cookies = new Map<string, string>();
+  csrf = '';
+
+  constructor(app: Hono<WebEnv>) {
+    this.#app = app;
+  }
+
+  /** Send a request with the stored cookies; remember the cookies the response sets. */
+  async request(path: string, init: RequestInit = {}): Promise<Response> {
+    const headers = new Headers(init.headers);
+    if (this.cookies.size > 0) headers.set('cookie', [...this.cookies].map(([k, v]) => `${k}=${v}`).join('; '));
+    const response = await this.#app.request(path, { ...init, headers });
+    for (const line of response.headers.getSetCookie()) {
+      const [pair] = line.split(';');
+      const [name, ...value] = pair!.split('=');
+      if (/Max-Age=0|expires=Thu, 01 Jan 1970/i.test(line)) this.cookies.delete(name!);
+      else this.cookies.set(name!, value.join('='));
+    }
+    return response;
+  }
+
+  /** Load the sign-in page and take the CSRF token from its form. */
+  async fetchCsrf(path = '/'): Promise<string> {
+    const page = await (await this.request(path)).text();
+    this.csrf = /name="_csrf" value="([^"]+)"/.exec(page)?.[1] ?? '';
+    return this.csrf;
+  }
+
+  /** Sign in through the login form; returns the response. */
+  async login(username: string, password: string): Promise<Response> {
+    await this.fetchCsrf();
+    const response = await this.request('/login', { method: 'POST', body: new URLSearchParams({ username, password, _csrf: this.csrf, next: '/' }) });
+    if (response.status === 303) await this.fetchCsrf();
+    return response;
+  }
+
+  /** A JSON request with the CSRF header. */
+  json(method: string, path: string, body?: unknown): Promise<Response> {
+    return this.request(path, {
+      method,
+      headers: { 'content-type': 'application/json', 'x-csrf-token': this.csrf },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    });
+  }
+}
+
+/** Users of every role with known passwords and API tokens, for route tests. */
+export async function seedUsers(engine: Tributary): Promise<Record<UserRole, { username: string; password: string; token: string }>> {
+  const actor = { name: 'test', origin: 'test' };
+  const out = {} as Record<UserRole, { username: string; password: string; token: string }>;
+  for (const role of ['viewer', 'operator', 'admin'] as const) {
+    const username = `${role}-user`;
+    const password = `${role}-password-1`;
+    await createUser(engine.db, { username, role, password }, actor);
+    const { token } = await createApiToken(engine.db, { username, name: 'tests' }, actor);
+    out[role] = { username, password, token };
+  }
+  return out;
+}
+
+/** A Bearer request through `app.request()`. */
+export function bearer(app: Hono<WebEnv>, token: string, method: string, path: string, body?: unknown): Promise<Response> {
+  return Promise.resolve(
+    app.request(path, {
+      method,
+      headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    }),
+  );
+}
