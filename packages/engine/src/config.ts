@@ -1,6 +1,7 @@
 import { delimiter, isAbsolute, resolve } from 'node:path';
 import type { Logger } from 'pino';
 import { z } from 'zod';
+import { DEFAULT_MAX_MAP_LENGTH } from './dag/mapping.js';
 import { ConfigError } from './errors.js';
 import { resolveKubernetesConfig, type KubernetesConfig, type ResolvedKubernetesConfig } from './executor/kubernetes-config.js';
 import type { TributaryPlugin } from './plugin/plugin.js';
@@ -62,6 +63,12 @@ export interface EngineConfig {
    */
   xcomMaxBytes?: number;
   /**
+   * Most instances a mapped task may expand into (Airflow's `max_map_length`); a task's own
+   * `maxMapLength` option overrides it. A longer input fails the task with an error naming the cap.
+   * @defaultValue `$TRIBUTARY_MAX_MAP_LENGTH`, else 1024
+   */
+  maxMapLength?: number;
+  /**
    * Level of the engine's own logs.
    * @defaultValue `$TRIBUTARY_LOG_LEVEL`, else `'info'`
    */
@@ -92,6 +99,7 @@ export interface ResolvedEngineConfig {
   readonly heartbeatIntervalMs: number;
   readonly heartbeatTimeoutMs: number;
   readonly xcomMaxBytes: number;
+  readonly maxMapLength: number;
   readonly logLevel: NonNullable<EngineConfig['logLevel']>;
   readonly logger: Logger | undefined;
   readonly plugins: readonly (TributaryPlugin | string)[];
@@ -103,6 +111,7 @@ export const DEFAULT_ENGINE_CONFIG = Object.freeze({
   heartbeatIntervalMs: 5_000,
   heartbeatTimeoutMs: 20_000,
   xcomMaxBytes: 1_048_576,
+  maxMapLength: DEFAULT_MAX_MAP_LENGTH,
   parseTimeoutMs: 30_000,
   parseMemoryLimitMb: 1024,
   logLevel: 'info' as const,
@@ -139,6 +148,7 @@ const schema = z
     heartbeatIntervalMs: positiveInt.optional(),
     heartbeatTimeoutMs: positiveInt.optional(),
     xcomMaxBytes: positiveInt.optional(),
+    maxMapLength: positiveInt.optional(),
     logLevel: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).optional(),
     logger: z.any().optional(),
     plugins: z
@@ -158,7 +168,7 @@ function envInt(env: NodeJS.ProcessEnv, name: string): number | undefined {
 
 /**
  * Validate engine options and apply defaults, reading `DATABASE_URL`, `TRIBUTARY_DAGS_FOLDER`,
- * `TRIBUTARY_DATA_DIR`, `TRIBUTARY_LOG_LEVEL`, `TRIBUTARY_WORKER_CONCURRENCY`,
+ * `TRIBUTARY_DATA_DIR`, `TRIBUTARY_LOG_LEVEL`, `TRIBUTARY_WORKER_CONCURRENCY`, `TRIBUTARY_MAX_MAP_LENGTH`,
  * `TRIBUTARY_HEARTBEAT_INTERVAL_MS` and `TRIBUTARY_HEARTBEAT_TIMEOUT_MS` for options not given.
  * Throws {@link ConfigError} naming the field.
  */
@@ -207,6 +217,7 @@ export function resolveEngineConfig(config: EngineConfig = {}, env: NodeJS.Proce
     heartbeatIntervalMs,
     heartbeatTimeoutMs,
     xcomMaxBytes: config.xcomMaxBytes ?? DEFAULT_ENGINE_CONFIG.xcomMaxBytes,
+    maxMapLength: config.maxMapLength ?? envInt(env, 'TRIBUTARY_MAX_MAP_LENGTH') ?? DEFAULT_ENGINE_CONFIG.maxMapLength,
     logLevel,
     logger: config.logger,
     plugins: Object.freeze([...(config.plugins ?? [])]),

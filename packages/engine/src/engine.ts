@@ -79,6 +79,7 @@ export class Tributary {
       versions: new VersionCache(database.db),
       timings: { heartbeatIntervalMs: config.heartbeatIntervalMs, heartbeatTimeoutMs: config.heartbeatTimeoutMs },
       xcomMaxBytes: config.xcomMaxBytes,
+      maxMapLength: config.maxMapLength,
     };
     this.#retries = new RetryWaker(
       (tiId) => wakeRetry(this.context, tiId),

@@ -9,6 +9,8 @@ export { Tributary } from './engine.js';
 export * from './plugin/index.js';
 export {
   SCHEDULE_PRESETS,
+  describeSchedule,
+  intervalsBetween,
   isValidTimezone,
   nextScheduledRun,
   parseSchedule,

@@ -20,7 +20,7 @@ function context(): { ctx: TaskContext; lines: { level: string; message: string 
   const ctx: TaskContext = {
     dagId: 'd', runId: 'r', runType: 'manual', taskId: 't', mapIndex: -1, tryNumber: 1, maxTries: 1,
     logicalDate: new Date('2024-05-01T00:00:00Z'), dataInterval: { start: new Date(), end: new Date() },
-    params: {}, upstream: {}, log, signal: abort.signal,
+    params: {}, upstream: {}, args: {}, log, signal: abort.signal,
   };
   return { ctx, lines, abort };
 }

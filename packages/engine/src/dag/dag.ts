@@ -1,5 +1,5 @@
 import { DagDefinitionError, type ErrorLocation } from '../errors.js';
-import { isValidTimezone, parseDateInZone, parseSchedule, type ParsedSchedule } from '../schedule/schedule.js';
+import { isValidTimezone, parseDateInZone, parseSchedule, serializeSchedule, type ParsedSchedule } from '../schedule/schedule.js';
 import {
   DEFAULT_MAX_ACTIVE_RUNS,
   DEFAULT_MAX_ACTIVE_TASKS,
@@ -8,18 +8,12 @@ import {
   resolveTaskOptions,
 } from './options.js';
 import { compileParamsSchema } from './params.js';
-import type {
-  DagOptions,
-  OperatorSpec,
-  ParamsOf,
-  ParamsSchema,
-  ResolvedTaskOptions,
-  TaskDefinitionOptions,
-  TaskFunction,
-  TaskRef,
-  UpstreamRef,
-  UpstreamResults,
-} from './types.js';
+import { inGroup } from './graph-view.js';
+import { TaskBuilder, type TaskRegistry } from './task-builder.js';
+import { buildTaskDefinition, type DefinitionScope, type TaskDefinition } from './task-definition.js';
+import type { DagOptions, GroupRef, ParamsOf, ParamsSchema, ResolvedTaskOptions, SerializedSchedule, TaskRef } from './types.js';
+
+export type { TaskDefinition } from './task-definition.js';
 
 const DAG_BRAND = Symbol.for('tributary.dag');
 
@@ -28,7 +22,8 @@ export interface ResolvedDagOptions {
   readonly id: string;
   readonly description: string | null;
   readonly docs: string | null;
-  readonly schedule: string | null;
+  /** The schedule in its stored form. */
+  readonly schedule: SerializedSchedule;
   readonly parsedSchedule: ParsedSchedule;
   readonly startDate: Date | null;
   readonly endDate: Date | null;
@@ -40,21 +35,6 @@ export interface ResolvedDagOptions {
   readonly maxActiveRuns: number;
   readonly maxActiveTasks: number;
   readonly defaultTaskOptions: Readonly<ResolvedTaskOptions>;
-}
-
-/** One task of a DAG as defined in its file. */
-export interface TaskDefinition {
-  readonly id: string;
-  readonly kind: 'function' | 'operator';
-  /** The inline function, for `kind: 'function'`. */
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
-  readonly fn: TaskFunction<any, any, unknown> | null;
-  /** The operator spec, for `kind: 'operator'`. */
-  readonly operator: OperatorSpec | null;
-  /** Upstream task ids, in the order given. */
-  readonly upstream: readonly string[];
-  readonly options: Readonly<ResolvedTaskOptions>;
-  readonly docs: string | null;
 }
 
 const DAG_OPTION_KEYS = new Set([
@@ -115,8 +95,13 @@ function resolveDagOptions(options: DagOptions): ResolvedDagOptions {
   };
   const startDate = date('startDate');
   const endDate = date('endDate');
-  if (parsedSchedule.kind !== 'none' && startDate === null) {
-    fail('startDate', `is required when a schedule is set (schedule '${options.schedule}')`);
+  const timeBased = parsedSchedule.kind !== 'none' && parsedSchedule.kind !== 'assets';
+  if (timeBased && startDate === null) {
+    const shown = typeof options.schedule === 'string' ? `'${options.schedule}'` : JSON.stringify(options.schedule);
+    fail('startDate', `is required when a schedule is set (schedule ${shown}; only an asset schedule goes without)`);
+  }
+  if (parsedSchedule.kind === 'continuous' && options.maxActiveRuns !== undefined && options.maxActiveRuns !== 1) {
+    fail('maxActiveRuns', `must be 1 with schedule '@continuous' (a run starts when the previous one finished), got ${JSON.stringify(options.maxActiveRuns)}`);
   }
   if (startDate && endDate && endDate.getTime() < startDate.getTime()) fail('endDate', 'is before startDate');
   if (options.catchup !== undefined && typeof options.catchup !== 'boolean') fail('catchup', 'expected true or false');
@@ -142,7 +127,7 @@ function resolveDagOptions(options: DagOptions): ResolvedDagOptions {
     id: dagId,
     description: optionalText('description'),
     docs: optionalText('docs'),
-    schedule: options.schedule ?? null,
+    schedule: serializeSchedule(options.schedule, parsedSchedule),
     parsedSchedule,
     startDate,
     endDate,
@@ -151,29 +136,76 @@ function resolveDagOptions(options: DagOptions): ResolvedDagOptions {
     tags: Object.freeze([...tags]),
     pausedOnCreation: options.pausedOnCreation ?? false,
     params,
-    maxActiveRuns: positive('maxActiveRuns', DEFAULT_MAX_ACTIVE_RUNS),
+    maxActiveRuns: positive('maxActiveRuns', parsedSchedule.kind === 'continuous' ? 1 : DEFAULT_MAX_ACTIVE_RUNS),
     maxActiveTasks: positive('maxActiveTasks', DEFAULT_MAX_ACTIVE_TASKS),
     defaultTaskOptions: Object.freeze(defaultTaskOptions),
   });
 }
 
-const TASK_EXTRA_KEYS = new Set(['upstream', 'docs']);
-
 /**
  * A DAG: tasks and the dependencies between them, with a schedule. Build one with {@link dag}, add tasks
- * with {@link Dag.task}, and export it from a DAG file.
+ * with {@link Dag.task} (and `sensor`, `branch`, `shortCircuit`, `latestOnly`, `group`), and export it
+ * from a DAG file.
  */
-export class Dag<P extends Record<string, unknown> = Record<string, unknown>> {
+export class Dag<P extends Record<string, unknown> = Record<string, unknown>> extends TaskBuilder<P, ''> {
   /** @internal Marks DAG objects across copies of this module. */
   readonly [DAG_BRAND] = true;
   readonly id: string;
   readonly options: ResolvedDagOptions;
   readonly #tasks = new Map<string, TaskDefinition>();
+  /** Group ids: open (being built) → false, finished → true. */
+  readonly #groups = new Map<string, boolean>();
+  /** @internal */
+  protected readonly registry: TaskRegistry;
+  /** @internal */
+  protected readonly groupId = null;
+  /** @internal */
+  protected readonly taskDefaults: Readonly<ResolvedTaskOptions>;
 
   /** Prefer {@link dag}, which also infers the params type from the schema. */
   constructor(options: DagOptions) {
+    super();
     this.options = resolveDagOptions(options);
     this.id = this.options.id;
+    this.taskDefaults = this.options.defaultTaskOptions;
+    const scope: DefinitionScope = {
+      dagId: this.id,
+      resolveUpstream: (upstream, location, field) => this.#resolveUpstream(upstream, location, field),
+      task: (id) => this.#tasks.get(id),
+    };
+    this.registry = {
+      dagId: this.id,
+      schedule: { schedule: this.options.schedule, timezone: this.options.timezone },
+      define: (kind, id, group, defaults, second, third) => {
+        const location: ErrorLocation = { dagId: this.id, taskId: id };
+        if (this.#tasks.has(id) || this.#groups.has(id)) {
+          throw new DagDefinitionError(`duplicate task id '${id}'${this.#groups.has(id) ? ' (a task group has this id)' : ''}`, location, { code: 'DAG_DUPLICATE_TASK' });
+        }
+        const definition = buildTaskDefinition({ id, group, defaults, kind, second, third }, scope);
+        this.#tasks.set(id, definition);
+        return Object.freeze({ id, dagId: this.id });
+      },
+      defineGroup: (id) => {
+        if (this.#tasks.has(id) || this.#groups.has(id)) {
+          throw new DagDefinitionError(`duplicate group id '${id}'${this.#tasks.has(id) ? ' (a task has this id)' : ''}`, { dagId: this.id, taskId: id }, { code: 'DAG_DUPLICATE_TASK' });
+        }
+        this.#groups.set(id, false);
+      },
+      finishGroup: (id, upstream) => {
+        const location: ErrorLocation = { dagId: this.id, taskId: id };
+        const extra = this.#resolveUpstream(upstream, location, 'upstream');
+        const members = [...this.#tasks.values()].filter((t) => inGroup(t.group, id));
+        if (members.length === 0) throw new DagDefinitionError(`group '${id}' has no tasks`, location);
+        const memberIds = new Set(members.map((t) => t.id));
+        for (const task of members) {
+          if (extra.length === 0 || task.upstream.some((up) => memberIds.has(up))) continue;
+          if (extra.includes(task.id)) throw new DagDefinitionError(`option 'upstream': a group cannot depend on its own task '${task.id}'`, location);
+          this.#tasks.set(task.id, Object.freeze({ ...task, upstream: Object.freeze([...new Set([...task.upstream, ...extra])]) }));
+        }
+        this.#groups.set(id, true);
+        return Object.freeze({ id, dagId: this.id, kind: 'group' as const });
+      },
+    };
   }
 
   /** Tasks in the order they were added. */
@@ -181,107 +213,57 @@ export class Dag<P extends Record<string, unknown> = Record<string, unknown>> {
     return this.#tasks;
   }
 
-  /**
-   * Add a task: an inline function, or a plugin operator's spec. Returns a reference to pass in other
-   * tasks' `upstream`; the downstream task then receives this task's result, typed, in `ctx.upstream`.
-   *
-   * @example
-   * ```ts
-   * const extract = etl.task('extract', async () => [1, 2, 3]);
-   * etl.task('load', { upstream: [extract], retries: 2 }, async ({ upstream }) => upstream.extract.length);
-   * ```
-   */
-  task<const Id extends string, R>(id: Id, fn: TaskFunction<P, Record<string, never>, R>): TaskRef<Id, Awaited<R>>;
-  task<const Id extends string, const U extends readonly UpstreamRef[], R>(
-    id: Id,
-    options: TaskDefinitionOptions<U>,
-    fn: TaskFunction<P, UpstreamResults<U>, R>,
-  ): TaskRef<Id, Awaited<R>>;
-  task<const Id extends string, R, const U extends readonly UpstreamRef[] = []>(
-    id: Id,
-    operator: OperatorSpec<R>,
-    options?: TaskDefinitionOptions<U>,
-  ): TaskRef<Id, R>;
-  task(id: string, second: unknown, third?: unknown): TaskRef {
-    const idProblem = checkId(id, 'task');
-    if (idProblem) throw new DagDefinitionError(idProblem, { dagId: this.id });
-    const location: ErrorLocation = { dagId: this.id, taskId: id };
-    if (this.#tasks.has(id)) throw new DagDefinitionError(`duplicate task id '${id}'`, location, { code: 'DAG_DUPLICATE_TASK' });
-
-    let fn: TaskDefinition['fn'] = null;
-    let operator: OperatorSpec | null = null;
-    let options: TaskDefinitionOptions | undefined;
-    if (typeof second === 'function') {
-      if (third !== undefined) throw new DagDefinitionError('pass options before the function: task(id, options, fn)', location);
-      fn = second as TaskDefinition['fn'];
-    } else if (isOperatorSpec(second)) {
-      operator = second;
-      options = third as TaskDefinitionOptions | undefined;
-    } else if (typeof third === 'function') {
-      options = second as TaskDefinitionOptions;
-      fn = third as TaskDefinition['fn'];
-    } else {
-      throw new DagDefinitionError(
-        'expected task(id, fn), task(id, options, fn) or task(id, operatorSpec, options?)',
-        location,
-      );
+  /** The leaf tasks of a finished group, for a dependency on the whole group (teardowns stand back for their work). */
+  #groupLeaves(groupId: string, location: ErrorLocation, field: string): string[] {
+    if (this.#groups.get(groupId) !== true) {
+      throw new DagDefinitionError(`option '${field}': group '${groupId}' is ${this.#groups.has(groupId) ? 'still being built' : 'not a group of this DAG'}`, { ...location, field });
     }
-    const resolved = resolveTaskOptions(options, this.options.defaultTaskOptions, location, TASK_EXTRA_KEYS);
-    const upstream = this.#resolveUpstream(options?.upstream, location);
-    const docs = options?.docs;
-    if (docs !== undefined && typeof docs !== 'string') {
-      throw new DagDefinitionError(`option 'docs': expected a string`, { ...location, field: 'docs' });
+    const members = [...this.#tasks.values()].filter((t) => inGroup(t.group, groupId));
+    const ids = new Set(members.map((t) => t.id));
+    const downstreamInGroup = new Map<string, string[]>(members.map((t) => [t.id, []]));
+    for (const t of members) for (const up of t.upstream) downstreamInGroup.get(up)?.push(t.id);
+    const leaves = new Set<string>();
+    for (const t of members) {
+      if (downstreamInGroup.get(t.id)!.length > 0) continue;
+      if (!t.isTeardown) {
+        leaves.add(t.id);
+        continue;
+      }
+      // A teardown is not a leaf: the work it follows is (Airflow's TaskGroup.get_leaves).
+      for (const up of t.upstream) {
+        const task = this.#tasks.get(up);
+        if (!ids.has(up) || !task || task.isSetup || task.isTeardown) continue;
+        if (downstreamInGroup.get(up)!.every((d) => this.#tasks.get(d)!.isTeardown)) leaves.add(up);
+      }
     }
-    this.#tasks.set(
-      id,
-      Object.freeze({
-        id,
-        kind: fn ? 'function' : 'operator',
-        fn,
-        operator,
-        upstream: Object.freeze(upstream),
-        options: Object.freeze(resolved),
-        docs: docs ?? null,
-      }),
-    );
-    return Object.freeze({ id, dagId: this.id });
+    return [...leaves];
   }
 
-  #resolveUpstream(upstream: unknown, location: ErrorLocation): string[] {
+  #resolveUpstream(upstream: unknown, location: ErrorLocation, field = 'upstream'): string[] {
     if (upstream === undefined) return [];
-    const field = { ...location, field: 'upstream' };
-    if (!Array.isArray(upstream)) throw new DagDefinitionError(`option 'upstream': expected an array of task refs or ids`, field);
+    const at = { ...location, field };
+    if (!Array.isArray(upstream)) throw new DagDefinitionError(`option '${field}': expected an array of task refs or ids`, at);
     const ids: string[] = [];
     for (const ref of upstream as unknown[]) {
-      let id: string;
+      let resolved: string[];
       if (typeof ref === 'string') {
-        id = ref;
+        resolved = [ref];
       } else if (ref && typeof ref === 'object' && typeof (ref as TaskRef).id === 'string') {
-        const taskRef = ref as TaskRef;
+        const taskRef = ref as TaskRef | GroupRef;
         if (taskRef.dagId !== this.id) {
-          throw new DagDefinitionError(
-            `option 'upstream': task '${taskRef.id}' belongs to DAG '${taskRef.dagId}', not this DAG`,
-            field,
-          );
+          throw new DagDefinitionError(`option '${field}': ${'kind' in taskRef ? 'group' : 'task'} '${taskRef.id}' belongs to DAG '${taskRef.dagId}', not this DAG`, at);
         }
-        id = taskRef.id;
+        resolved = 'kind' in taskRef && taskRef.kind === 'group' ? this.#groupLeaves(taskRef.id, location, field) : [taskRef.id];
       } else {
-        throw new DagDefinitionError(`option 'upstream': expected task refs or ids, got ${JSON.stringify(ref)}`, field);
+        throw new DagDefinitionError(`option '${field}': expected task refs or ids, got ${JSON.stringify(ref)}`, at);
       }
-      if (id === location.taskId) throw new DagDefinitionError(`option 'upstream': a task cannot depend on itself`, field);
-      if (!ids.includes(id)) ids.push(id);
+      for (const id of resolved) {
+        if (id === location.taskId) throw new DagDefinitionError(`option '${field}': a task cannot depend on itself`, at);
+        if (!ids.includes(id)) ids.push(id);
+      }
     }
     return ids;
   }
-}
-
-function isOperatorSpec(value: unknown): value is OperatorSpec {
-  return (
-    value !== null &&
-    typeof value === 'object' &&
-    typeof (value as OperatorSpec).operator === 'string' &&
-    'args' in (value as object)
-  );
 }
 
 /**

@@ -20,13 +20,21 @@ export function serializeDag(dag: Dag, file: string | null = null): SerializedDa
       kind: task.kind,
       operator: task.operator?.operator ?? null,
       plugin: task.operator?.plugin ?? null,
-      args: task.operator ? toJson(task.operator.args) : null,
+      args: task.operator ? toJson(task.operator.args) : task.args,
       source: task.fn ? task.fn.toString() : null,
       upstream: [...task.upstream],
       downstream: graph.outNeighbors(task.id),
       ...task.options,
       effectivePriority: priorities.get(task.id) ?? task.options.priorityWeight,
       docs: task.docs,
+      group: task.group,
+      expand: task.expand ? task.expand.map((source) => ({ ...source })) : null,
+      maxMapLength: task.maxMapLength,
+      flow: task.flow,
+      sensor: task.sensor,
+      isSetup: task.isSetup,
+      isTeardown: task.isTeardown,
+      failRunOnFailure: task.failRunOnFailure,
     });
   }
   const o = dag.options;

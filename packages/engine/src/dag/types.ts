@@ -1,4 +1,6 @@
 import type { FromSchema, JSONSchema } from 'json-schema-to-ts';
+import type { ExpandInput, SerializedExpandSource } from './mapping.js';
+import type { ResolvedSensorOptions, SensorOptions } from './sensor-options.js';
 
 /** Every trigger rule of Airflow 3, with the same meaning. */
 export const TRIGGER_RULES = [
@@ -141,6 +143,28 @@ export type ParamsOf<S> = [S] extends [undefined]
       : never
     : Record<string, unknown>;
 
+/**
+ * Fixed-length data intervals from the DAG's `startDate`: `[startDate + k·every, startDate + (k+1)·every)`.
+ * Lengths are exact durations (`'1d'` is 24 hours, also across a DST change; use cron for wall-clock times).
+ */
+export interface IntervalSchedule {
+  every: Duration;
+}
+
+/**
+ * Data-aware scheduling: a run (type `asset_triggered`) once every named asset has been updated by a
+ * successful task (one that lists it in `outlets`) since the DAG's previous asset-triggered run.
+ */
+export interface AssetSchedule {
+  assets: readonly string[];
+}
+
+/** When a DAG's runs are created: see {@link DagOptions.schedule}. */
+export type Schedule = string | IntervalSchedule | AssetSchedule | null;
+
+/** The stored form of a {@link Schedule}: cron or preset text, `every` in milliseconds, or asset URIs. */
+export type SerializedSchedule = string | { every: number } | { assets: string[] } | null;
+
 /** Options of a DAG. */
 export interface DagOptions<S extends ParamsSchema | undefined = ParamsSchema | undefined> {
   /** Unique DAG id: letters, digits, `_`, `-` and `.`. */
@@ -150,16 +174,18 @@ export interface DagOptions<S extends ParamsSchema | undefined = ParamsSchema | 
   /** Longer documentation (Markdown) shown on the DAG page. */
   docs?: string;
   /**
-   * When runs are created: a cron expression (5 or 6 fields), a preset (`@hourly`, `@daily`, `@weekly`,
-   * `@monthly`, `@quarterly`, `@yearly`, `@once`), or null for manual runs only.
+   * When runs are created: a cron expression (5 or 6 fields, seconds first), a preset (`@hourly`,
+   * `@daily`, `@weekly`, `@monthly`, `@quarterly`, `@yearly`, `@once`, `@continuous`), a fixed
+   * interval (`{ every: '30m' }`), assets (`{ assets: ['s3://bucket/listings'] }`), or null for
+   * manual runs only.
    * @defaultValue null
    */
-  schedule?: string | null;
+  schedule?: Schedule;
   /**
    * First data interval start; required with a schedule. A string is read as ISO 8601 in `timezone`.
    */
   startDate?: Date | string;
-  /** No scheduled run covers time after this. */
+  /** No scheduled run starts (has a logical date) after this. A string is read as ISO 8601 in `timezone`. */
   endDate?: Date | string;
   /**
    * IANA time zone the schedule is evaluated in.
@@ -184,8 +210,9 @@ export interface DagOptions<S extends ParamsSchema | undefined = ParamsSchema | 
   /** Options applied to every task that does not set them. */
   defaultTaskOptions?: TaskOptions;
   /**
-   * Most runs of this DAG in the running state at once; further runs wait queued.
-   * @defaultValue 16
+   * Most runs of this DAG in the running state at once; further runs wait queued. Runs of a backfill
+   * count against the backfill's own limit instead. `@continuous` requires 1.
+   * @defaultValue 16 (1 with `@continuous`)
    */
   maxActiveRuns?: number;
   /**
@@ -208,7 +235,7 @@ export interface TaskLogger {
 }
 
 /** Kinds of run. */
-export type RunType = 'scheduled' | 'manual' | 'backfill' | 'asset' | 'test';
+export type RunType = 'scheduled' | 'manual' | 'backfill' | 'asset_triggered' | 'test';
 
 /** A half-open time interval `[start, end)`. */
 export interface DataInterval {
@@ -217,7 +244,7 @@ export interface DataInterval {
 }
 
 /** What a task function receives. */
-export interface TaskContext<P = Record<string, unknown>, U = Record<string, unknown>> {
+export interface TaskContext<P = Record<string, unknown>, U = Record<string, unknown>, A = Record<string, unknown>> {
   readonly dagId: string;
   readonly runId: string;
   readonly runType: RunType;
@@ -233,15 +260,23 @@ export interface TaskContext<P = Record<string, unknown>, U = Record<string, unk
   readonly dataInterval: DataInterval;
   /** The run's params, validated, with defaults applied. */
   readonly params: P;
-  /** Results of the upstream tasks, by task id. */
+  /**
+   * Results of the upstream tasks, by task id. A mapped upstream task's result is the list of its
+   * instances' results, in map-index order.
+   */
   readonly upstream: U;
+  /**
+   * The task's arguments, templates rendered: its `args` (Airflow's `partial()`), plus, for an
+   * instance of a mapped task, its element of each `expand` input. `{}` when the task has none.
+   */
+  readonly args: A;
   readonly log: TaskLogger;
   /** Aborted on timeout, on a kill from an operator and on worker shutdown. */
   readonly signal: AbortSignal;
 }
 
 /** The function of an inline task. Its return value (JSON-serializable) is the task's result. */
-export type TaskFunction<P, U, R> = (context: TaskContext<P, U>) => R | Promise<R>;
+export type TaskFunction<P, U, R, A = Record<string, unknown>> = (context: TaskContext<P, U, A>) => R | Promise<R>;
 
 /** A reference to a task of a DAG; pass it in another task's `upstream` to depend on it. */
 export interface TaskRef<Id extends string = string, R = unknown> {
@@ -251,10 +286,20 @@ export interface TaskRef<Id extends string = string, R = unknown> {
   readonly __result?: R;
 }
 
-/** An upstream given by reference (typed) or by id (checked when the DAG is validated). */
-export type UpstreamRef = TaskRef<string, unknown> | string;
+/**
+ * A reference to a task group; as an upstream it stands for the group's leaves (its tasks with no
+ * downstream task inside the group).
+ */
+export interface GroupRef<Id extends string = string> {
+  readonly id: Id;
+  readonly dagId: string;
+  readonly kind: 'group';
+}
 
-type UpstreamId<K> = K extends TaskRef<infer I, unknown> ? I : K extends string ? K : never;
+/** An upstream given by reference (typed), as a whole group, or by id (checked when the DAG is validated). */
+export type UpstreamRef = TaskRef<string, unknown> | GroupRef | string;
+
+type UpstreamId<K> = K extends GroupRef ? never : K extends TaskRef<infer I, unknown> ? I : K extends string ? K : never;
 type UpstreamResult<K> = K extends TaskRef<string, infer R> ? Awaited<R> : unknown;
 
 /** The `upstream` object a task receives: each upstream task's result by id. */
@@ -268,19 +313,71 @@ export interface OperatorSpec<R = unknown> {
   readonly operator: string;
   /** npm package that implements it, imported by the worker. */
   readonly plugin?: string;
-  /** JSON-serializable arguments. */
+  /** JSON-serializable arguments; strings in them are templates rendered when the task runs. */
   readonly args: unknown;
+  /**
+   * `'sensor'` when the implementation is a poke: it returns whether its condition is met and is
+   * called again until it is (see {@link SensorOptions}).
+   */
+  readonly kind?: 'sensor';
   /** @internal Carries the result type. */
   readonly __result?: R;
 }
 
-/** Options of one task: the task options plus its upstream dependencies. */
-export interface TaskDefinitionOptions<U extends readonly UpstreamRef[] = readonly UpstreamRef[]> extends TaskOptions {
-  /** Tasks that must finish (per the trigger rule) before this one starts. */
+/** A teardown task's settings (Airflow's `as_teardown(setups=…, on_failure_fail_dagrun=…)`). */
+export interface TeardownOptions {
+  /** The setup tasks whose resources this teardown releases; they become its upstream tasks. */
+  setups?: readonly UpstreamRef[];
+  /**
+   * Let a failure of this teardown fail the run; by default a run's outcome ignores its teardowns.
+   * @defaultValue false
+   */
+  failRunOnFailure?: boolean;
+}
+
+/** Options of one task: the task options plus its upstream dependencies and arguments. */
+export interface TaskDefinitionOptions<U extends readonly UpstreamRef[] = readonly UpstreamRef[], A = Record<string, unknown>>
+  extends TaskOptions {
+  /** Tasks (or whole groups) that must finish (per the trigger rule) before this one starts. */
   upstream?: U;
   /** Documentation shown on the task page. */
   docs?: string;
+  /**
+   * Arguments of a function task, received as `ctx.args`: JSON values whose strings are templates
+   * (`'{{ ds }}'`, `'{{ params.county }}'`, `'{{ upstream.extract.count }}'`) rendered when it runs.
+   * For a mapped task these are the fixed arguments every instance shares (Airflow's `partial()`).
+   */
+  args?: A;
+  /**
+   * Map the task: one instance per element of each list (Airflow's `expand()`). Values are literal
+   * lists or upstream tasks returning lists (they become upstream tasks). Downstream tasks receive
+   * the list of the instances' results.
+   */
+  expand?: ExpandInput;
+  /**
+   * Most instances this mapped task may expand into; more fails the task.
+   * @defaultValue the engine's `maxMapLength` (1024)
+   */
+  maxMapLength?: number;
+  /** How a sensor waits (only for sensors: `Dag.sensor()` or a sensor operator). */
+  sensor?: SensorOptions;
+  /**
+   * Mark the task as a setup task: it creates a resource that teardown tasks release. Clearing a task
+   * also clears the setups it needs and their teardowns.
+   * @defaultValue false
+   */
+  setup?: boolean;
+  /**
+   * Mark the task as a teardown: it runs when its upstream tasks are done (even failed) and a setup
+   * succeeded (trigger rule `all_done_setup_success`), and its failure does not fail the run unless
+   * `failRunOnFailure` is set.
+   * @defaultValue false
+   */
+  teardown?: boolean | TeardownOptions;
 }
+
+/** What a flow-control task decides once it succeeds. */
+export type SerializedFlow = { kind: 'branch' } | { kind: 'short_circuit'; ignoreDownstreamTriggerRules: boolean };
 
 /** The serialized form of one task, stored in `dag_version` and read by the scheduler. */
 export interface SerializedTask extends ResolvedTaskOptions {
@@ -296,6 +393,20 @@ export interface SerializedTask extends ResolvedTaskOptions {
   /** Priority after applying the weight rule. */
   effectivePriority: number;
   docs: string | null;
+  /** The innermost task group holding the task (`outer.inner`), null at the DAG's top level. */
+  group: string | null;
+  /** The inputs of a mapped task, in declaration order; null for an unmapped task. */
+  expand: SerializedExpandSource[] | null;
+  /** The task's own map length cap; null for the engine's. */
+  maxMapLength: number | null;
+  /** Branching or short-circuiting, null for an ordinary task. */
+  flow: SerializedFlow | null;
+  /** How the sensor waits, null when the task is not a sensor. */
+  sensor: ResolvedSensorOptions | null;
+  isSetup: boolean;
+  isTeardown: boolean;
+  /** For a teardown: its failure fails the run. */
+  failRunOnFailure: boolean;
 }
 
 /** The serialized form of a DAG; its hash is the DAG version. */
@@ -304,7 +415,7 @@ export interface SerializedDag {
   dagId: string;
   description: string | null;
   docs: string | null;
-  schedule: string | null;
+  schedule: SerializedSchedule;
   timezone: string;
   startDate: string | null;
   endDate: string | null;

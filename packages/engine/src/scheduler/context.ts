@@ -1,5 +1,6 @@
 import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
+import { effectiveLeaves, indirectSetups } from '../dag/setup-teardown.js';
 import type { SerializedDag, SerializedTask } from '../dag/types.js';
 import type { Database } from '../db/schema.js';
 import { NotFoundError } from '../errors.js';
@@ -12,19 +13,35 @@ export interface DagStructure {
   readonly tasks: ReadonlyMap<string, SerializedTask>;
   /** Tasks with no upstream tasks. */
   readonly roots: readonly string[];
-  /** Tasks with no downstream tasks. */
+  /**
+   * Tasks whose states decide the run's outcome: those with no downstream tasks, except that
+   * teardowns (unless `failRunOnFailure`) stand back for the tasks they follow.
+   */
   readonly leaves: readonly string[];
+  /** Setups a task waits for beyond its direct upstream tasks (only tasks that have some). */
+  readonly indirectSetups: ReadonlyMap<string, readonly string[]>;
+  /** The DAG has branch or short-circuit tasks, whose decisions can skip tasks. */
+  readonly hasFlow: boolean;
 }
 
 /** Build a {@link DagStructure} from a stored version. @internal */
 export function structureOf(versionId: number, serialized: SerializedDag): DagStructure {
   const tasks = new Map(serialized.tasks.map((t) => [t.taskId, t]));
+  const setups = new Map<string, string[]>();
+  if (serialized.tasks.some((t) => t.isSetup)) {
+    for (const id of tasks.keys()) {
+      const ids = indirectSetups(tasks, id);
+      if (ids.length > 0) setups.set(id, ids);
+    }
+  }
   return {
     versionId,
     serialized,
     tasks,
     roots: serialized.tasks.filter((t) => t.upstream.length === 0).map((t) => t.taskId),
-    leaves: serialized.tasks.filter((t) => t.downstream.length === 0).map((t) => t.taskId),
+    leaves: effectiveLeaves(tasks),
+    indirectSetups: setups,
+    hasFlow: serialized.tasks.some((t) => t.flow !== null),
   };
 }
 
@@ -79,4 +96,6 @@ export interface EngineContext {
   readonly timings: EngineTimings;
   /** Largest task result stored as XCom, in bytes. */
   readonly xcomMaxBytes: number;
+  /** Most instances a mapped task may expand into, unless the task sets its own cap. */
+  readonly maxMapLength: number;
 }

@@ -5,7 +5,7 @@ import { withTransaction } from '../db/transaction.js';
 import type { ErrorInfo } from '../errors.js';
 import type { TaskJob } from '../queue/task-queue.js';
 import { advanceRun } from './advance.js';
-import type { EngineContext } from './context.js';
+import type { DagStructure, EngineContext } from './context.js';
 import { queueScheduled } from './queue-scheduled.js';
 import { finishRunIfDone } from './run-lifecycle.js';
 import { type LogLine, claimBatcher, probeBatcher, successBatcher, upstreamBatcher } from './transition-batches.js';
@@ -49,14 +49,18 @@ export async function claimTaskInstance(
   return claimBatcher(ctx.db).run({ tiId: job.tiId, tryNumber: job.tryNumber, worker });
 }
 
-/** Results of upstream tasks of a run, by task id (tasks without a result are absent). */
+/**
+ * Results of upstream tasks of a run, by task id (tasks without a result are absent; a mapped
+ * task's result is the list of its instances' results).
+ */
 export async function upstreamResults(
   ctx: EngineContext,
   runPk: number,
   upstream: readonly string[],
+  structure: DagStructure,
 ): Promise<Record<string, unknown>> {
   if (upstream.length === 0) return {};
-  return upstreamBatcher(ctx.db).run({ runPk, taskIds: upstream });
+  return upstreamBatcher(ctx.db).run({ runPk, taskIds: upstream, mapped: upstream.filter((id) => structure.tasks.get(id)?.expand) });
 }
 
 /**

@@ -119,28 +119,45 @@ export const successBatcher = perOwner(
 export interface UpstreamInput {
   runPk: number;
   taskIds: readonly string[];
+  /** Those of `taskIds` that are mapped: their result is the list of their instances' results. */
+  mapped?: readonly string[];
 }
 
 async function flushUpstream(db: Kysely<Database>, inputs: UpstreamInput[]): Promise<Record<string, unknown>[]> {
   const runs: number[] = [];
   const tasks: string[] = [];
+  const asked = new Set<string>();
   for (const input of inputs) {
     for (const taskId of input.taskIds) {
+      // Each (run, task) once: instances of one mapped task ask for the same upstream results.
+      const key = `${input.runPk}\u0000${taskId}`;
+      if (asked.has(key)) continue;
+      asked.add(key);
       runs.push(input.runPk);
       tasks.push(taskId);
     }
   }
-  const rows = await sql<{ run_pk: string | number; task_id: string; value: unknown }>`
-    SELECT x.run_pk, x.task_id, x.value
+  const rows = await sql<{ run_pk: string | number; task_id: string; map_index: number; value: unknown }>`
+    SELECT x.run_pk, x.task_id, x.map_index, x.value
       FROM unnest(${runs}::bigint[], ${tasks}::text[]) AS u(run_pk, task_id)
-      JOIN tributary.xcom x ON x.run_pk = u.run_pk AND x.task_id = u.task_id AND x.map_index = -1 AND x.key = 'return_value'`.execute(db);
-  const found = new Map<string, unknown>();
-  for (const row of rows.rows) found.set(`${row.run_pk}\u0000${row.task_id}`, row.value);
+      JOIN tributary.xcom x ON x.run_pk = u.run_pk AND x.task_id = u.task_id AND x.key = 'return_value'
+     ORDER BY x.run_pk, x.task_id, x.map_index`.execute(db);
+  // Unmapped tasks have one result (map index -1); mapped ones one per instance, kept in order.
+  const found = new Map<string, { value: unknown; list: unknown[] }>();
+  for (const row of rows.rows) {
+    const key = `${row.run_pk}\u0000${row.task_id}`;
+    let entry = found.get(key);
+    if (!entry) found.set(key, (entry = { value: undefined, list: [] }));
+    if (row.map_index === -1) entry.value = row.value;
+    else entry.list.push(row.value);
+  }
   return inputs.map((input) => {
     const values: Record<string, unknown> = {};
+    const mapped = new Set(input.mapped ?? []);
     for (const taskId of input.taskIds) {
-      const key = `${input.runPk}\u0000${taskId}`;
-      if (found.has(key)) values[taskId] = found.get(key);
+      const entry = found.get(`${input.runPk}\u0000${taskId}`);
+      if (mapped.has(taskId)) values[taskId] = entry?.list ?? [];
+      else if (entry && entry.value !== undefined) values[taskId] = entry.value;
     }
     return values;
   });

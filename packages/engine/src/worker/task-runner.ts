@@ -1,3 +1,4 @@
+import { mappedArgsAt, resolveExpandValues } from '../dag/mapping.js';
 import type { SerializedTask, TaskContext } from '../dag/types.js';
 import { SkipTaskError, TaskTimeoutError, TributaryError, describeError } from '../errors.js';
 import { OUTCOME_RECORDED } from '../executor/executor.js';
@@ -61,6 +62,17 @@ function raceAbort<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
   });
 }
 
+/**
+ * A task instance's arguments: a function task's `args` or an operator's, plus for an instance of a
+ * mapped task its element of each `expand` input.
+ */
+function taskArguments(task: SerializedTask, claimed: ClaimedTaskInstance, upstream: Record<string, unknown>): Record<string, unknown> {
+  const fixed = (task.args ?? {}) as Record<string, unknown>;
+  if (!task.expand) return fixed;
+  const where = { dagId: claimed.dagId, taskId: claimed.taskId };
+  return { ...fixed, ...mappedArgsAt(where, resolveExpandValues(where, task.expand, upstream), claimed.mapIndex) };
+}
+
 /** What {@link runClaimedTask} needs. */
 export interface TaskRunnerDeps {
   ctx: EngineContext;
@@ -99,6 +111,8 @@ export async function runClaimedTask(deps: TaskRunnerDeps, claimed: ClaimedTaskI
       const ms = task.executionTimeoutMs;
       timer = setTimeout(() => abort.abort(new TaskTimeoutError(claimed.dagId, claimed.taskId, ms)), ms);
     }
+    const upstream = await upstreamResults(ctx, claimed.runPk, task.upstream, structure);
+    const args = taskArguments(task, claimed, upstream);
     const context: TaskContext = {
       dagId: claimed.dagId,
       runId: claimed.runId,
@@ -110,12 +124,13 @@ export async function runClaimedTask(deps: TaskRunnerDeps, claimed: ClaimedTaskI
       logicalDate: claimed.logicalDate,
       dataInterval: { start: claimed.dataIntervalStart, end: claimed.dataIntervalEnd },
       params: claimed.conf,
-      upstream: await upstreamResults(ctx, claimed.runPk, task.upstream),
+      upstream,
+      args,
       log: createTaskLogger(log),
       signal: abort.signal,
     };
     const execution = Promise.resolve().then(() =>
-      executor.execute({ task, dagId: claimed.dagId, taskInstanceId: claimed.id, file: structure.serialized.file, context, log }),
+      executor.execute({ task: task.kind === 'operator' ? { ...task, args } : task, dagId: claimed.dagId, taskInstanceId: claimed.id, file: structure.serialized.file, context, log }),
     );
     const value = external ? await execution : await raceAbort(execution, abort.signal);
     clearTimeout(timer);
