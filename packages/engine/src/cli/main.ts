@@ -2,6 +2,7 @@ import { Command, CommanderError } from 'commander';
 import { TributaryError } from '../errors.js';
 import { registerBackfillCommands } from './commands/backfill.js';
 import { registerDagCommands } from './commands/dags.js';
+import { registerPluginCommands } from './commands/plugins.js';
 import { registerRunCommands } from './commands/runs.js';
 import { registerServiceCommands } from './commands/services.js';
 import { registerTaskCommands } from './commands/tasks.js';
@@ -27,6 +28,7 @@ export function buildProgram(): Command {
   registerTaskCommands(program);
   registerRunCommands(program);
   registerBackfillCommands(program);
+  registerPluginCommands(program);
   registerUserCommands(program);
   return program;
 }
