@@ -190,5 +190,9 @@ describe('backfill', () => {
     await expect(createBackfill(ctx, { dagId: 'backfill_daily', from: 'soon', to: '2024-01-01' }, actor)).rejects.toThrow("from: expected a Date or an ISO 8601 date, got \"soon\"");
     await expect(createBackfill(ctx, { dagId: 'backfill_daily', from: '2024-01-01', to: '2024-01-02', params: { fail: 'yes' } }, actor)).rejects.toThrow('invalid params: fail must be boolean');
     await expect(createBackfill(ctx, { dagId: 'nope', from: '2024-01-01', to: '2024-01-02' }, actor)).rejects.toThrow("DAG 'nope' not found");
+    // A trigger given a logical date a run already has is refused too.
+    await expect(triggerDag(ctx, 'backfill_daily', { logicalDate: day(1) })).rejects.toThrow(
+      "DAG 'backfill_daily': a run with id 'manual__2024-01-01T00:00:00.000Z' or logical date 2024-01-01T00:00:00.000Z already exists",
+    );
   });
 });

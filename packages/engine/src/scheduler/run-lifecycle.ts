@@ -25,6 +25,12 @@ export interface NewRun {
    * `maxActiveRuns` (the DAG's does not apply to it).
    */
   backfillId?: number;
+  /**
+   * The logical date is simply the moment of a trigger, not a chosen date: it is not checked for
+   * uniqueness (runs triggered in the same millisecond may share it). Any other logical date is
+   * refused when a run of the DAG (other than a test run) already has it.
+   */
+  logicalDateIsNow?: boolean;
 }
 
 /** A run was requested with an id, or a logical date, that another run of the DAG already has. */
@@ -73,6 +79,13 @@ export async function createRunInTransaction(trx: Transaction<Database>, ctx: En
   const runId = input.runId ?? defaultRunId(input.runType, input.logicalDate);
 
   await lockDagRuns(trx, input.dagId);
+  if (input.runType !== 'test' && !input.logicalDateIsNow) {
+    // Under the DAG's run lock: a schedule, a backfill and a trigger never duplicate a logical date.
+    const taken = await sql<{ one: number }>`
+      SELECT 1 AS one FROM tributary.dag_run
+       WHERE dag_id = ${input.dagId} AND logical_date = ${input.logicalDate} AND run_type <> 'test' LIMIT 1`.execute(trx);
+    if (taken.rows.length > 0) throw new RunExistsError(input.dagId, runId, input.logicalDate);
+  }
   // A run of `dags test` starts at once, whatever the DAG's pause and run limits; a backfill's runs
   // are started by startQueuedRuns within the backfill's limit.
   let canStart = input.runType === 'test';

@@ -21,7 +21,8 @@ export interface TriggerOptions {
 
 /**
  * Create a manual run of a DAG now. Throws `ParamsValidationError` (nothing is created) when the
- * params do not match the DAG's schema, `NotFoundError` for an unknown DAG.
+ * params do not match the DAG's schema, `NotFoundError` for an unknown DAG, `RunExistsError` when
+ * the run id, or a logical date given, is already a run's.
  */
 export async function triggerDag(ctx: EngineContext, dagId: string, options: TriggerOptions = {}): Promise<DagRunRow> {
   const at = options.logicalDate ?? new Date();
@@ -33,6 +34,7 @@ export async function triggerDag(ctx: EngineContext, dagId: string, options: Tri
     dataInterval: { start: at, end: at },
     params: options.params,
     triggeredBy: options.triggeredBy,
+    logicalDateIsNow: options.logicalDate === undefined,
   });
   if (options.actor) await recordAudit(ctx.db, options.actor, { action: 'trigger', dagId, runId: run.run_id, details: { params: run.conf } });
   return run;

@@ -2,7 +2,7 @@ import { sql, type Kysely } from 'kysely';
 
 /**
  * Scheduling at Airflow parity: backfills and the runs they plan, asset events and the DAGs they
- * trigger, run deadlines; a logical date is unique per DAG across every run type but `test`.
+ * trigger, run deadlines.
  */
 export async function up(db: Kysely<unknown>): Promise<void> {
   await sql`
@@ -51,10 +51,8 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     ALTER TABLE tributary.dag_run ADD CONSTRAINT dag_run_run_type_check
       CHECK (run_type IN ('scheduled', 'manual', 'backfill', 'asset_triggered', 'test'));
 
-    -- No two runs of a DAG share a logical date (test runs excepted): a backfill, a schedule and a
-    -- manual trigger can never duplicate one another, whichever scheduler creates them.
-    DROP INDEX tributary.dag_run_interval;
-    CREATE UNIQUE INDEX dag_run_logical_date ON tributary.dag_run (dag_id, logical_date) WHERE run_type <> 'test';
+    -- Run creation checks (under the DAG's run lock) that no other run holds a chosen logical date.
+    CREATE INDEX dag_run_logical_date ON tributary.dag_run (dag_id, logical_date);
 
     CREATE TABLE tributary.asset (
       id bigserial PRIMARY KEY,
