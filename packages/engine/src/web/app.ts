@@ -9,6 +9,7 @@ import { authenticate } from './auth/middleware.js';
 import { authRoutes } from './auth/routes.js';
 import { apiError, describeWebError } from './errors.js';
 import { checkHealth } from './health.js';
+import { WebMetrics } from './metrics.js';
 import { resolveWebOptions, type WebOptions } from './options.js';
 import { registerPages } from './pages/index.js';
 import type { WebEnv } from './types.js';
@@ -47,6 +48,12 @@ export function createWebApp(engine: Tributary, options: WebOptions = {}): Hono<
   app.get('/healthz', async (c) => {
     const report = await checkHealth(engine.db, { heartbeatTimeoutMs: engine.config.heartbeatTimeoutMs });
     return c.json(report, report.status === 'healthy' ? 200 : 503);
+  });
+  let metrics: WebMetrics | null = null;
+  app.get('/metrics', async (c) => {
+    metrics ??= new WebMetrics(engine.db, { heartbeatTimeoutMs: engine.config.heartbeatTimeoutMs, cacheMs: resolved.metricsCacheMs });
+    const { contentType, body } = await metrics.render();
+    return c.body(body, 200, { 'Content-Type': contentType });
   });
 
   app.use('*', authenticate());
