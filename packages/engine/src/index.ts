@@ -9,6 +9,8 @@ export { Tributary } from './engine.js';
 export { definePlugin, OperatorNotFoundError, PluginRegistry, type OperatorImplementation, type TributaryPlugin } from './plugin/index.js';
 export {
   SCHEDULE_PRESETS,
+  describeSchedule,
+  intervalsBetween,
   isValidTimezone,
   nextScheduledRun,
   parseSchedule,
