@@ -1,11 +1,6 @@
-import { execFile } from 'node:child_process';
-import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PACKAGE_DIR, setupEngine, tempDagFolder, type TestSetup } from './helpers.js';
-
-const run = promisify(execFile);
-const BIN = join(PACKAGE_DIR, 'bin/tributary.js');
+import { setupEngine, tempDagFolder, type TestSetup } from './helpers.js';
+import { runCli } from './support/cli.js';
 
 let setup: TestSetup;
 beforeAll(async () => {
@@ -14,17 +9,8 @@ beforeAll(async () => {
 afterAll(() => setup?.close());
 
 /** Run the real CLI against this file's database; resolves with exit code and output. */
-async function cli(args: string[], folder = 'test/fixtures/dags'): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await run(process.execPath, [BIN, ...args, '--dags-folder', folder, '--database-url', setup.database.url], {
-      cwd: PACKAGE_DIR,
-      env: { ...process.env, TRIBUTARY_LOG_LEVEL: 'warn', DATABASE_URL: '' },
-    });
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const e = error as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
+function cli(args: string[], folder = 'test/fixtures/dags'): Promise<{ code: number; stdout: string; stderr: string }> {
+  return runCli(setup.database.url, [...args, '--dags-folder', folder]);
 }
 
 describe('the tributary CLI', () => {

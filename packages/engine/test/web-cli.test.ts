@@ -1,11 +1,7 @@
-import { execFile, spawn } from 'node:child_process';
-import { join } from 'node:path';
-import { promisify } from 'node:util';
+import { spawn } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventually, PACKAGE_DIR, setupEngine, type TestSetup } from './helpers.js';
-
-const run = promisify(execFile);
-const BIN = join(PACKAGE_DIR, 'bin/tributary.js');
+import { BIN, runCli } from './support/cli.js';
 
 let setup: TestSetup;
 beforeAll(async () => {
@@ -13,18 +9,7 @@ beforeAll(async () => {
 });
 afterAll(() => setup?.close());
 
-async function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await run(process.execPath, [BIN, ...args, '--database-url', setup.database.url], {
-      cwd: PACKAGE_DIR,
-      env: { ...process.env, TRIBUTARY_LOG_LEVEL: 'warn', DATABASE_URL: '' },
-    });
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const e = error as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
-}
+const cli = (args: string[]) => runCli(setup.database.url, args);
 
 describe('tributary standalone and users', () => {
   it('standalone creates the first admin, prints its password once, and serves the monitor on --port', async () => {
