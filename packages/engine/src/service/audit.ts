@@ -41,3 +41,48 @@ export async function recordAudit(db: Kysely<Database> | Transaction<Database>, 
     })
     .execute();
 }
+
+/** An audit entry as read back. */
+export interface AuditRecord {
+  id: number;
+  at: Date;
+  actor: string;
+  origin: string;
+  action: string;
+  dagId: string | null;
+  runId: string | null;
+  taskId: string | null;
+  object: string | null;
+  details: Record<string, unknown>;
+}
+
+/** Filters and paging of {@link listAuditLog}. */
+export interface AuditQuery {
+  actor?: string;
+  action?: string;
+  dagId?: string;
+  /** Entries at or after this time. */
+  since?: Date;
+  /** @defaultValue 100 */
+  limit?: number;
+  /** @defaultValue 0 */
+  offset?: number;
+}
+
+/** One page of audit entries, newest first. */
+export async function listAuditLog(db: Kysely<Database>, query: AuditQuery = {}): Promise<AuditRecord[]> {
+  let q = db.selectFrom('tributary.audit_log').selectAll();
+  if (query.actor !== undefined) q = q.where('actor', '=', query.actor);
+  if (query.action !== undefined) q = q.where('action', '=', query.action);
+  if (query.dagId !== undefined) q = q.where('dag_id', '=', query.dagId);
+  if (query.since !== undefined) q = q.where('at', '>=', query.since);
+  const rows = await q
+    .orderBy('at', 'desc')
+    .orderBy('id', 'desc')
+    .limit(query.limit ?? 100)
+    .offset(query.offset ?? 0)
+    .execute();
+  return rows.map((r) => ({
+    id: r.id, at: r.at, actor: r.actor, origin: r.origin, action: r.action, dagId: r.dag_id, runId: r.run_id, taskId: r.task_id, object: r.object, details: r.details,
+  }));
+}

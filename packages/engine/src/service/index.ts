@@ -19,7 +19,7 @@ export {
   type ChangedTaskInstance,
   type TaskSelection,
 } from './actions.js';
-export { cliActor, recordAudit, type Actor, type AuditEntry } from './audit.js';
+export { cliActor, listAuditLog, recordAudit, type Actor, type AuditEntry, type AuditQuery, type AuditRecord } from './audit.js';
 export { generatePassword, hashPassword, verifyPassword, DEFAULT_PASSWORD_COST } from './passwords.js';
 export {
   USER_ROLES,
@@ -37,3 +37,29 @@ export {
   type UserSummary,
 } from './users.js';
 export { API_TOKEN_PREFIX, createApiToken, findUserByApiToken, listApiTokens, revokeApiToken, type ApiTokenSummary } from './tokens.js';
+export { getDag, getDagSource, listDagVersions, searchDags, type DagDetail, type DagSearch, type DagVersionSummary } from './dag-details.js';
+export {
+  getRunSummary,
+  getTaskInstance,
+  getTaskXcom,
+  listRuns,
+  listTaskTries,
+  type RunQuery,
+  type RunSummary,
+  type TaskInstanceDetail,
+  type TaskInstanceRef,
+  type TaskTrySummary,
+  type XcomEntry,
+} from './run-queries.js';
+export { DEFAULT_POOL, createPool, deletePool, getPool, listPools, updatePool, type PoolSummary } from './pools.js';
+export { createVariable, deleteVariable, getVariable, listVariables, setVariable, type VariableSummary } from './variables.js';
+export {
+  createConnection,
+  deleteConnection,
+  getConnection,
+  listConnections,
+  updateConnection,
+  type ConnectionFields,
+  type ConnectionSummary,
+} from './connections.js';
+export { MASK, isSensitiveName, maskSensitive } from './secrets.js';

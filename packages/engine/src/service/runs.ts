@@ -3,6 +3,7 @@ import type { Database, DagRunRow, RunState, TaskState } from '../db/schema.js';
 import { NotFoundError } from '../errors.js';
 import type { EngineContext } from '../scheduler/context.js';
 import { createRun } from '../scheduler/run-lifecycle.js';
+import { recordAudit, type Actor } from './audit.js';
 
 /** Options of {@link triggerDag}. */
 export interface TriggerOptions {
@@ -14,15 +15,17 @@ export interface TriggerOptions {
   logicalDate?: Date;
   /** Who asked (user name, `cli`, `api`). */
   triggeredBy?: string;
+  /** Record a `trigger` audit entry for this actor. */
+  actor?: Actor;
 }
 
 /**
  * Create a manual run of a DAG now. Throws `ParamsValidationError` (nothing is created) when the
  * params do not match the DAG's schema, `NotFoundError` for an unknown DAG.
  */
-export function triggerDag(ctx: EngineContext, dagId: string, options: TriggerOptions = {}): Promise<DagRunRow> {
+export async function triggerDag(ctx: EngineContext, dagId: string, options: TriggerOptions = {}): Promise<DagRunRow> {
   const at = options.logicalDate ?? new Date();
-  return createRun(ctx, {
+  const run = await createRun(ctx, {
     dagId,
     runType: 'manual',
     runId: options.runId,
@@ -31,6 +34,8 @@ export function triggerDag(ctx: EngineContext, dagId: string, options: TriggerOp
     params: options.params,
     triggeredBy: options.triggeredBy,
   });
+  if (options.actor) await recordAudit(ctx.db, options.actor, { action: 'trigger', dagId, runId: run.run_id, details: { params: run.conf } });
+  return run;
 }
 
 /** A run found by DAG and run id. */

@@ -56,7 +56,8 @@ export function describeWebError(error: unknown): { status: ContentfulStatusCode
     return { status, body: { error: { code: error.code, message: error.message, ...(field ? { field } : {}) } } };
   }
   if (error instanceof HTTPException) {
-    const code = error.status === 413 ? 'PAYLOAD_TOO_LARGE' : error.status === 401 ? 'UNAUTHENTICATED' : error.status === 403 ? 'FORBIDDEN' : 'HTTP_ERROR';
+    const codes: Record<number, string> = { 400: 'BAD_REQUEST', 401: 'UNAUTHENTICATED', 403: 'FORBIDDEN', 404: 'NOT_FOUND', 413: 'PAYLOAD_TOO_LARGE', 415: 'UNSUPPORTED_MEDIA_TYPE' };
+    const code = codes[error.status] ?? 'HTTP_ERROR';
     return { status: error.status as ContentfulStatusCode, body: { error: { code, message: error.message || 'request failed' } } };
   }
   return { status: 500, body: { error: { code: 'INTERNAL', message: 'internal server error' } } };

@@ -59,7 +59,7 @@ export function registerDagCommands(program: Command): void {
     .action(async (dagId: string, options: { params?: string; runId?: string; wait?: boolean }, command: Command) => {
       const params = options.params === undefined ? undefined : parseJsonOption(options.params, '--params');
       await withEngine(command, { logLevel: 'warn' }, async (engine) => {
-        const run = await triggerDag(engine.context, dagId, { params, runId: options.runId, triggeredBy: 'cli' });
+        const run = await triggerDag(engine.context, dagId, { params, runId: options.runId, triggeredBy: 'cli', actor: cliActor() });
         process.stdout.write(`Created run ${run.run_id} of ${dagId} (${run.state})\n`);
         if (options.wait) {
           const state = await waitForRun(engine.db, run.id, {

@@ -4,7 +4,11 @@ import { dirname, join } from 'node:path';
 import { OpenAPIHono, createRoute, z } from '@hono/zod-openapi';
 import { requireRole } from '../auth/middleware.js';
 import type { WebEnv } from '../types.js';
+import { registerAdminRoutes } from './admin.js';
 import { ERROR_RESPONSES, json, validationHook, type Api } from './common.js';
+import { registerDagRoutes } from './dags.js';
+import { registerResourceRoutes } from './resources.js';
+import { registerRunRoutes } from './runs.js';
 
 /** Version of the REST API document. */
 export const API_VERSION = '1.0.0';
@@ -57,6 +61,11 @@ export function createApi(): Api {
       return c.json({ username: user.username, role: user.role, authMethod: c.get('authMethod')! }, 200);
     },
   );
+
+  registerDagRoutes(api);
+  registerRunRoutes(api);
+  registerResourceRoutes(api);
+  registerAdminRoutes(api);
 
   api.doc('/openapi.json', {
     openapi: '3.0.3',
