@@ -40,6 +40,7 @@ describe('resolveEngineConfig', () => {
     [{ worker: { concurency: 2 } }, "config 'worker'"],
     [{ heartbeatIntervalMs: 10_000, heartbeatTimeoutMs: 15_000 }, "config 'heartbeatTimeoutMs': must be more than twice heartbeatIntervalMs"],
     [{ logLevel: 'loud' }, "config 'logLevel'"],
+    [{ plugins: ['@tributary/plugins-discovery', 42] }, "config 'plugins.1': expected an npm package name or a plugin object (definePlugin())"],
   ])('names the bad field: %j', (options, message) => {
     expect(() => resolveEngineConfig(options as never, {})).toThrow(ConfigError);
     expect(() => resolveEngineConfig(options as never, {})).toThrow(message);

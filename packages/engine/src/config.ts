@@ -75,8 +75,13 @@ export interface EngineConfig {
   logLevel?: 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal' | 'silent';
   /** A pino logger to use instead of creating one. */
   logger?: Logger;
-  /** Plugins whose operators workers can run without importing them by package name. */
-  plugins?: readonly TributaryPlugin[];
+  /**
+   * Plugins loaded when the engine opens (their migrations applied then): plugin objects, or names of
+   * npm packages exporting one (resolved from `projectDir`). Plugins not listed are imported on first
+   * use by the package their operator specs name.
+   * @defaultValue []
+   */
+  plugins?: readonly (TributaryPlugin | string)[];
   /** The Kubernetes cluster of the `kubernetes` executor and the `kubernetesPod` operator (see docs/executors.md). */
   kubernetes?: KubernetesConfig;
 }
@@ -97,7 +102,7 @@ export interface ResolvedEngineConfig {
   readonly maxMapLength: number;
   readonly logLevel: NonNullable<EngineConfig['logLevel']>;
   readonly logger: Logger | undefined;
-  readonly plugins: readonly TributaryPlugin[];
+  readonly plugins: readonly (TributaryPlugin | string)[];
   readonly kubernetes: ResolvedKubernetesConfig;
 }
 
@@ -146,7 +151,9 @@ const schema = z
     maxMapLength: positiveInt.optional(),
     logLevel: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).optional(),
     logger: z.any().optional(),
-    plugins: z.array(z.any()).optional(),
+    plugins: z
+      .array(z.union([z.string().min(1), z.object({ name: z.string(), operators: z.record(z.string(), z.unknown()) }).passthrough()], { error: 'expected an npm package name or a plugin object (definePlugin())' }))
+      .optional(),
     kubernetes: z.record(z.string(), z.unknown()).optional(),
   })
   .strict();

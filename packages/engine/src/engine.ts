@@ -46,6 +46,7 @@ export class Tributary {
   readonly plugins: PluginRegistry;
   /** Engine migrations applied when this engine opened (empty when the schema was current). */
   readonly migrationsApplied: readonly string[];
+  #pluginMigrations: Readonly<Record<string, readonly string[]>> = {};
   readonly #database: DatabaseHandle;
   readonly #embedded: EmbeddedPostgresHandle | null;
   readonly #queue: TaskQueue;
@@ -86,7 +87,7 @@ export class Tributary {
     );
     this.#dagBag = new DagBag(config.projectDir);
     this.#kubernetes = new KubernetesAccess(config.kubernetes);
-    this.plugins = new PluginRegistry(config.projectDir, [createBuiltinPlugin(this.#kubernetes, database.db), ...config.plugins]);
+    this.plugins = new PluginRegistry(config.projectDir, [createBuiltinPlugin(this.#kubernetes, database.db)], { database, log });
   }
 
   /** Resolve the configuration, connect (starting embedded PostgreSQL when no URL is set), migrate, start the queue. */
@@ -111,18 +112,41 @@ export class Tributary {
       max: config.poolSize,
       onIdleError: (error) => log.warn({ error: error.message, code: (error as { code?: string }).code }, 'database connection lost; reconnecting'),
     });
+    let engine: Tributary;
     try {
       const migrated = await migrateDatabase(database);
       if (migrated.applied.length > 0) log.info({ applied: migrated.applied }, 'database migrated');
       const queue = new TaskQueue({ connectionString: url, onError: (error) => log.warn({ err: error }, 'task queue error') });
       await queue.start();
       log.debug({ database: redactUrl(url) }, 'engine connected');
-      return new Tributary(config, log, database, embedded, queue, migrated.applied);
+      engine = new Tributary(config, log, database, embedded, queue, migrated.applied);
     } catch (error) {
       await database.close().catch(() => {});
       await embedded?.stop().catch(() => {});
       throw error;
     }
+    try {
+      await engine.#loadPlugins();
+    } catch (error) {
+      await engine.close().catch(() => {});
+      throw error;
+    }
+    return engine;
+  }
+
+  /** Register the configured plugins (importing those given by package name) and apply their migrations. */
+  async #loadPlugins(): Promise<void> {
+    for (const plugin of this.config.plugins) {
+      if (typeof plugin === 'string') await this.plugins.load(plugin);
+      else this.plugins.register(plugin);
+    }
+    const applied = await this.plugins.readyAll();
+    this.#pluginMigrations = Object.fromEntries(Object.entries(applied).filter(([, names]) => names.length > 0));
+  }
+
+  /** Migrations of the configured plugins applied when this engine opened, by plugin name (only those that applied some). */
+  get pluginMigrationsApplied(): Readonly<Record<string, readonly string[]>> {
+    return this.#pluginMigrations;
   }
 
   /** The metadata database (kysely). */

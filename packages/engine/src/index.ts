@@ -6,9 +6,11 @@ export * from './dag/index.js';
 export * from './errors.js';
 export { DEFAULT_ENGINE_CONFIG, resolveEngineConfig, type EngineConfig, type ResolvedEngineConfig } from './config.js';
 export { Tributary } from './engine.js';
-export { definePlugin, OperatorNotFoundError, PluginRegistry, type OperatorImplementation, type TributaryPlugin } from './plugin/index.js';
+export * from './plugin/index.js';
 export {
   SCHEDULE_PRESETS,
+  describeSchedule,
+  intervalsBetween,
   isValidTimezone,
   nextScheduledRun,
   parseSchedule,

@@ -10,7 +10,7 @@ beforeAll(async () => {
 afterAll(() => setup?.close());
 
 describe('the shipped examples', () => {
-  it.each(['hello_world', 'example_etl', 'example_fan_out_fan_in', 'example_scheduled_report'])('%s succeeds under dags test', async (dagId) => {
+  it.each(['hello_world', 'example_etl', 'example_fan_out_fan_in', 'example_scheduled_report', 'example_cron_seconds', 'example_every_6h', 'example_continuous'])('%s succeeds under dags test', async (dagId) => {
     const result = await runDagToCompletion(setup.engine, dagId);
     expect(result.state).toBe('success');
   });

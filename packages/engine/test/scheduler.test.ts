@@ -45,6 +45,51 @@ describe('the scheduler', () => {
     expect(dag.next_run_after!.getTime()).toBe(top + 3_600_000);
   });
 
+  it('runs @continuous back to back: each run starts after the previous one ends, never two at once', async () => {
+    const db = setup.engine.db;
+    let maxActive = 0;
+    const sampler = setInterval(() => {
+      void sql<{ n: number }>`SELECT count(*)::int AS n FROM tributary.dag_run WHERE dag_id = 'continuous' AND state IN ('queued', 'running')`
+        .execute(db)
+        .then((r) => (maxActive = Math.max(maxActive, r.rows[0]!.n)));
+    }, 10);
+    await setDagPaused(db, 'continuous', false);
+    const runs = await eventually(async () => {
+      const rows = await db.selectFrom('tributary.dag_run').selectAll().where('dag_id', '=', 'continuous').where('state', '=', 'success').orderBy('logical_date').execute();
+      return rows.length >= 3 ? rows : undefined;
+    }, 20_000, 'three continuous runs');
+    await setDagPaused(db, 'continuous', true);
+    clearInterval(sampler);
+    expect(maxActive).toBe(1);
+    const top = Math.floor(Date.now() / 3_600_000) * 3_600_000;
+    // The first interval starts at the start date; each next one where the previous ended.
+    expect(runs[0]!.data_interval_start.getTime()).toBeGreaterThanOrEqual(top - 2 * 3_600_000);
+    for (let i = 1; i < runs.length; i++) {
+      expect(runs[i]!.data_interval_start).toEqual(runs[i - 1]!.data_interval_end);
+      expect(runs[i]!.start_date!.getTime()).toBeGreaterThanOrEqual(runs[i - 1]!.end_date!.getTime());
+    }
+  });
+
+  it('runs fixed intervals from the start date, one run per complete interval', async () => {
+    const db = setup.engine.db;
+    await setDagPaused(db, 'every_hour', false);
+    const runs = await eventually(async () => {
+      const rows = await db.selectFrom('tributary.dag_run').selectAll().where('dag_id', '=', 'every_hour').orderBy('logical_date').execute();
+      return rows.length === 2 && rows.every((r) => r.state === 'success') ? rows : undefined;
+    }, 20_000, 'two fixed-interval runs');
+    const firstStart = runs[0]!.data_interval_start.getTime();
+    expect(runs.map((r) => [r.data_interval_start.getTime() - firstStart, r.data_interval_end.getTime() - firstStart])).toEqual([
+      [0, 3_600_000],
+      [3_600_000, 7_200_000],
+    ]);
+    const dag = await eventually(async () => {
+      const row = await db.selectFrom('tributary.dag').selectAll().where('dag_id', '=', 'every_hour').executeTakeFirstOrThrow();
+      return row.needs_next_run ? undefined : row;
+    }, 5_000, 'the next run to be computed');
+    expect(dag.schedule).toBe('every 1h');
+    expect(dag.next_run_after!.getTime()).toBe(firstStart + 3 * 3_600_000);
+  });
+
   it('fails a task instance whose worker stopped heart-beating, then retries it on a live worker', async () => {
     const db = setup.engine.db;
     await setup.engine.stopWorker(worker);

@@ -22,6 +22,12 @@ describe('dag()', () => {
     });
   });
 
+  it('stores fixed-interval and asset schedules in their serialized form; @continuous defaults to one active run', () => {
+    expect(dag({ id: 'e', schedule: { every: '90s' }, startDate: '2024-01-01' }).options.schedule).toEqual({ every: 90_000 });
+    expect(dag({ id: 'a', schedule: { assets: ['s3://b/k'] } }).options).toMatchObject({ schedule: { assets: ['s3://b/k'] }, startDate: null });
+    expect(dag({ id: 'c', schedule: '@continuous', startDate: '2024-01-01' }).options).toMatchObject({ schedule: '@continuous', maxActiveRuns: 1 });
+  });
+
   it('lets task options override the DAG default task options', () => {
     const d = dag({ id: 'over', defaultTaskOptions: { retries: 3, retryDelay: '10s' } });
     d.task('a', () => 1);
@@ -40,6 +46,9 @@ describe('dag()', () => {
     [{ id: 'x', startDate: 'yesterday' }, "option 'startDate': expected a Date or an ISO 8601 date string"],
     [{ id: 'x', shedule: '@daily' }, "option 'shedule': unknown option"],
     [{ id: 'bad id!' }, "DAG id 'bad id!' is invalid"],
+    [{ id: 'x', schedule: { every: '1h' } }, "option 'startDate': is required when a schedule is set (schedule {\"every\":\"1h\"}"],
+    [{ id: 'x', schedule: { every: 'often' }, startDate: '2024-01-01' }, "DAG 'x': option 'schedule': 'every': expected a duration"],
+    [{ id: 'x', schedule: '@continuous', startDate: '2024-01-01', maxActiveRuns: 2 }, "option 'maxActiveRuns': must be 1 with schedule '@continuous'"],
   ])('rejects bad DAG options with an error naming the DAG and field: %j', (options, message) => {
     expect(() => dag(options as never)).toThrow(DagDefinitionError);
     expect(() => dag(options as never)).toThrow(message);

@@ -1,5 +1,5 @@
 import { DagDefinitionError, type ErrorLocation } from '../errors.js';
-import { isValidTimezone, parseDateInZone, parseSchedule, type ParsedSchedule } from '../schedule/schedule.js';
+import { isValidTimezone, parseDateInZone, parseSchedule, serializeSchedule, type ParsedSchedule } from '../schedule/schedule.js';
 import {
   DEFAULT_MAX_ACTIVE_RUNS,
   DEFAULT_MAX_ACTIVE_TASKS,
@@ -11,7 +11,7 @@ import { compileParamsSchema } from './params.js';
 import { inGroup } from './graph-view.js';
 import { TaskBuilder, type TaskRegistry } from './task-builder.js';
 import { buildTaskDefinition, type DefinitionScope, type TaskDefinition } from './task-definition.js';
-import type { DagOptions, GroupRef, ParamsOf, ParamsSchema, ResolvedTaskOptions, TaskRef } from './types.js';
+import type { DagOptions, GroupRef, ParamsOf, ParamsSchema, ResolvedTaskOptions, SerializedSchedule, TaskRef } from './types.js';
 
 export type { TaskDefinition } from './task-definition.js';
 
@@ -22,7 +22,8 @@ export interface ResolvedDagOptions {
   readonly id: string;
   readonly description: string | null;
   readonly docs: string | null;
-  readonly schedule: string | null;
+  /** The schedule in its stored form. */
+  readonly schedule: SerializedSchedule;
   readonly parsedSchedule: ParsedSchedule;
   readonly startDate: Date | null;
   readonly endDate: Date | null;
@@ -94,8 +95,13 @@ function resolveDagOptions(options: DagOptions): ResolvedDagOptions {
   };
   const startDate = date('startDate');
   const endDate = date('endDate');
-  if (parsedSchedule.kind !== 'none' && startDate === null) {
-    fail('startDate', `is required when a schedule is set (schedule '${options.schedule}')`);
+  const timeBased = parsedSchedule.kind !== 'none' && parsedSchedule.kind !== 'assets';
+  if (timeBased && startDate === null) {
+    const shown = typeof options.schedule === 'string' ? `'${options.schedule}'` : JSON.stringify(options.schedule);
+    fail('startDate', `is required when a schedule is set (schedule ${shown}; only an asset schedule goes without)`);
+  }
+  if (parsedSchedule.kind === 'continuous' && options.maxActiveRuns !== undefined && options.maxActiveRuns !== 1) {
+    fail('maxActiveRuns', `must be 1 with schedule '@continuous' (a run starts when the previous one finished), got ${JSON.stringify(options.maxActiveRuns)}`);
   }
   if (startDate && endDate && endDate.getTime() < startDate.getTime()) fail('endDate', 'is before startDate');
   if (options.catchup !== undefined && typeof options.catchup !== 'boolean') fail('catchup', 'expected true or false');
@@ -121,7 +127,7 @@ function resolveDagOptions(options: DagOptions): ResolvedDagOptions {
     id: dagId,
     description: optionalText('description'),
     docs: optionalText('docs'),
-    schedule: options.schedule ?? null,
+    schedule: serializeSchedule(options.schedule, parsedSchedule),
     parsedSchedule,
     startDate,
     endDate,
@@ -130,7 +136,7 @@ function resolveDagOptions(options: DagOptions): ResolvedDagOptions {
     tags: Object.freeze([...tags]),
     pausedOnCreation: options.pausedOnCreation ?? false,
     params,
-    maxActiveRuns: positive('maxActiveRuns', DEFAULT_MAX_ACTIVE_RUNS),
+    maxActiveRuns: positive('maxActiveRuns', parsedSchedule.kind === 'continuous' ? 1 : DEFAULT_MAX_ACTIVE_RUNS),
     maxActiveTasks: positive('maxActiveTasks', DEFAULT_MAX_ACTIVE_TASKS),
     defaultTaskOptions: Object.freeze(defaultTaskOptions),
   });

@@ -7,6 +7,7 @@ import type {
   GroupRef,
   OperatorSpec,
   ResolvedTaskOptions,
+  SerializedSchedule,
   TaskContext,
   TaskDefinitionOptions,
   TaskFunction,
@@ -49,7 +50,7 @@ export interface GroupOptions {
 /** What a builder forwards to its DAG. @internal */
 export interface TaskRegistry {
   readonly dagId: string;
-  readonly schedule: { schedule: string | null; timezone: string };
+  readonly schedule: { schedule: SerializedSchedule; timezone: string };
   define(kind: TaskKind, id: string, group: string | null, defaults: Readonly<ResolvedTaskOptions>, second: unknown, third: unknown): TaskRef;
   defineGroup(id: string, upstream: readonly UpstreamRef[] | undefined): void;
   finishGroup(id: string, upstream: readonly UpstreamRef[] | undefined): GroupRef;

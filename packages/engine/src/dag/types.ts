@@ -143,6 +143,28 @@ export type ParamsOf<S> = [S] extends [undefined]
       : never
     : Record<string, unknown>;
 
+/**
+ * Fixed-length data intervals from the DAG's `startDate`: `[startDate + k·every, startDate + (k+1)·every)`.
+ * Lengths are exact durations (`'1d'` is 24 hours, also across a DST change; use cron for wall-clock times).
+ */
+export interface IntervalSchedule {
+  every: Duration;
+}
+
+/**
+ * Data-aware scheduling: a run (type `asset_triggered`) once every named asset has been updated by a
+ * successful task (one that lists it in `outlets`) since the DAG's previous asset-triggered run.
+ */
+export interface AssetSchedule {
+  assets: readonly string[];
+}
+
+/** When a DAG's runs are created: see {@link DagOptions.schedule}. */
+export type Schedule = string | IntervalSchedule | AssetSchedule | null;
+
+/** The stored form of a {@link Schedule}: cron or preset text, `every` in milliseconds, or asset URIs. */
+export type SerializedSchedule = string | { every: number } | { assets: string[] } | null;
+
 /** Options of a DAG. */
 export interface DagOptions<S extends ParamsSchema | undefined = ParamsSchema | undefined> {
   /** Unique DAG id: letters, digits, `_`, `-` and `.`. */
@@ -152,16 +174,18 @@ export interface DagOptions<S extends ParamsSchema | undefined = ParamsSchema | 
   /** Longer documentation (Markdown) shown on the DAG page. */
   docs?: string;
   /**
-   * When runs are created: a cron expression (5 or 6 fields), a preset (`@hourly`, `@daily`, `@weekly`,
-   * `@monthly`, `@quarterly`, `@yearly`, `@once`), or null for manual runs only.
+   * When runs are created: a cron expression (5 or 6 fields, seconds first), a preset (`@hourly`,
+   * `@daily`, `@weekly`, `@monthly`, `@quarterly`, `@yearly`, `@once`, `@continuous`), a fixed
+   * interval (`{ every: '30m' }`), assets (`{ assets: ['s3://bucket/listings'] }`), or null for
+   * manual runs only.
    * @defaultValue null
    */
-  schedule?: string | null;
+  schedule?: Schedule;
   /**
    * First data interval start; required with a schedule. A string is read as ISO 8601 in `timezone`.
    */
   startDate?: Date | string;
-  /** No scheduled run covers time after this. */
+  /** No scheduled run starts (has a logical date) after this. A string is read as ISO 8601 in `timezone`. */
   endDate?: Date | string;
   /**
    * IANA time zone the schedule is evaluated in.
@@ -186,8 +210,9 @@ export interface DagOptions<S extends ParamsSchema | undefined = ParamsSchema | 
   /** Options applied to every task that does not set them. */
   defaultTaskOptions?: TaskOptions;
   /**
-   * Most runs of this DAG in the running state at once; further runs wait queued.
-   * @defaultValue 16
+   * Most runs of this DAG in the running state at once; further runs wait queued. Runs of a backfill
+   * count against the backfill's own limit instead. `@continuous` requires 1.
+   * @defaultValue 16 (1 with `@continuous`)
    */
   maxActiveRuns?: number;
   /**
@@ -210,7 +235,7 @@ export interface TaskLogger {
 }
 
 /** Kinds of run. */
-export type RunType = 'scheduled' | 'manual' | 'backfill' | 'asset' | 'test';
+export type RunType = 'scheduled' | 'manual' | 'backfill' | 'asset_triggered' | 'test';
 
 /** A half-open time interval `[start, end)`. */
 export interface DataInterval {
@@ -390,7 +415,7 @@ export interface SerializedDag {
   dagId: string;
   description: string | null;
   docs: string | null;
-  schedule: string | null;
+  schedule: SerializedSchedule;
   timezone: string;
   startDate: string | null;
   endDate: string | null;

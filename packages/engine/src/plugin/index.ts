@@ -1,2 +1,17 @@
-export { definePlugin, type HealthCheckResult, type OperatorImplementation, type PluginRoutes, type TributaryPlugin } from './plugin.js';
-export { OperatorNotFoundError, PluginRegistry } from './registry.js';
+export { ConfigFileError, parseConfigText, readConfigFile, type ConfigFileProblem, type ConfigSchema, type SchemaIssue } from './config-file.js';
+export { PLUGIN_ROUTES_PREFIX, pluginRoutesHandler, runPluginHealthChecks, type HealthCheckOptions, type PluginHealth } from './http.js';
+export { migratePlugin, PluginMigrationError } from './migrate.js';
+export { defineOperator, OperatorArgsError, operatorFactory, parseOperatorArgs, type OperatorFactoryOptions } from './operator.js';
+export {
+  definePlugin,
+  type ConnectionType,
+  type HealthCheck,
+  type HealthCheckResult,
+  type OperatorDefinition,
+  type OperatorImplementation,
+  type PluginOperator,
+  type PluginRoutes,
+  type PluginRuntime,
+  type TributaryPlugin,
+} from './plugin.js';
+export { OperatorNotFoundError, PluginRegistry, type PluginRegistryOptions, type ResolvedOperator } from './registry.js';

@@ -3,6 +3,7 @@ import { sql, type Kysely, type Transaction } from 'kysely';
 import type { SerializedDag } from '../dag/types.js';
 import type { Database } from '../db/schema.js';
 import { withTransaction } from '../db/transaction.js';
+import { describeSchedule } from '../schedule/schedule.js';
 import type { FileParseResult, ParsedDag } from './parse-protocol.js';
 
 /** What a sync changed, for logs and progress output. */
@@ -127,7 +128,7 @@ async function upsertDag(trx: Transaction<Database>, parsed: ParsedDag, source: 
     is_active: true,
     description: s.description,
     tags: s.tags,
-    schedule: s.schedule,
+    schedule: describeSchedule(s.schedule),
     timezone: s.timezone,
     max_active_runs: s.maxActiveRuns,
     max_active_tasks: s.maxActiveTasks,

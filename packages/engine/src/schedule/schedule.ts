@@ -1,5 +1,7 @@
 import { CronExpressionParser } from 'cron-parser';
-import type { DataInterval } from '../dag/types.js';
+import ms from 'ms';
+import { durationToMs } from '../dag/duration.js';
+import type { DataInterval, Schedule, SerializedSchedule } from '../dag/types.js';
 
 /** Presets accepted in place of a cron expression, and the cron they stand for. */
 export const SCHEDULE_PRESETS: Readonly<Record<string, string>> = Object.freeze({
@@ -13,11 +15,23 @@ export const SCHEDULE_PRESETS: Readonly<Record<string, string>> = Object.freeze(
   '@annually': '0 0 1 1 *',
 });
 
+/** Presets that are not cron expressions. */
+const SPECIAL_PRESETS = ['@once', '@continuous'] as const;
+
+/** Shortest fixed interval accepted: shorter ones would only load the scheduler. */
+export const MIN_INTERVAL_MS = 1000;
+
 /** A schedule after parsing. */
 export type ParsedSchedule =
   | { kind: 'none' }
   | { kind: 'once' }
-  | { kind: 'cron'; expression: string };
+  /** A new run as soon as the previous one finished (Airflow's `@continuous`). */
+  | { kind: 'continuous' }
+  | { kind: 'cron'; expression: string }
+  /** Fixed-length intervals from the start date. */
+  | { kind: 'interval'; everyMs: number }
+  /** A run once every named asset has been updated since the last such run. */
+  | { kind: 'assets'; uris: readonly string[] };
 
 /** True when `timezone` is an IANA zone this runtime knows. */
 export function isValidTimezone(timezone: string): boolean {
@@ -31,16 +45,21 @@ export function isValidTimezone(timezone: string): boolean {
 }
 
 /**
- * Parse a DAG's `schedule` value. Throws an `Error` whose message says what is wrong and what is expected.
+ * Parse a DAG's `schedule` value (as written in a DAG file, or its stored form). Throws an `Error`
+ * whose message says what is wrong and what is expected.
  */
-export function parseSchedule(schedule: string | null | undefined, timezone = 'UTC'): ParsedSchedule {
+export function parseSchedule(schedule: Schedule | SerializedSchedule | undefined, timezone = 'UTC'): ParsedSchedule {
   if (schedule === null || schedule === undefined) return { kind: 'none' };
-  if (typeof schedule !== 'string') throw new Error(`expected a cron string, a preset or null, got ${typeof schedule}`);
+  if (typeof schedule === 'object' && !Array.isArray(schedule)) return parseObjectSchedule(schedule);
+  if (typeof schedule !== 'string') {
+    throw new Error(`expected a cron string, a preset, { every: duration }, { assets: [uri, …] } or null, got ${Array.isArray(schedule) ? 'an array' : typeof schedule}`);
+  }
   const trimmed = schedule.trim();
   if (trimmed === '@once') return { kind: 'once' };
+  if (trimmed === '@continuous') return { kind: 'continuous' };
   const expression = trimmed.startsWith('@') ? SCHEDULE_PRESETS[trimmed] : trimmed;
   if (expression === undefined) {
-    throw new Error(`unknown preset '${trimmed}' (expected one of @once, ${Object.keys(SCHEDULE_PRESETS).join(', ')})`);
+    throw new Error(`unknown preset '${trimmed}' (expected one of ${[...SPECIAL_PRESETS, ...Object.keys(SCHEDULE_PRESETS)].join(', ')})`);
   }
   const fields = expression.split(/\s+/).length;
   if (fields !== 5 && fields !== 6) {
@@ -55,14 +74,68 @@ export function parseSchedule(schedule: string | null | undefined, timezone = 'U
   return { kind: 'cron', expression };
 }
 
+function parseObjectSchedule(schedule: object): ParsedSchedule {
+  const keys = Object.keys(schedule);
+  if (keys.length === 1 && keys[0] === 'every') {
+    const every = (schedule as { every: unknown }).every;
+    const everyMs = typeof every === 'number' || typeof every === 'string' ? durationToMs(every) : `expected a duration, got ${typeof every}`;
+    if (typeof everyMs === 'string') throw new Error(`'every': ${everyMs}`);
+    if (everyMs < MIN_INTERVAL_MS) throw new Error(`'every': must be at least ${MIN_INTERVAL_MS} ms, got ${everyMs} ms`);
+    return { kind: 'interval', everyMs };
+  }
+  if (keys.length === 1 && keys[0] === 'assets') {
+    const assets = (schedule as { assets: unknown }).assets;
+    if (!Array.isArray(assets) || assets.length === 0) throw new Error(`'assets': expected a non-empty array of asset URIs`);
+    for (const uri of assets) {
+      const problem = checkAssetUri(uri);
+      if (problem) throw new Error(`'assets': ${problem}`);
+    }
+    return { kind: 'assets', uris: [...new Set(assets as string[])] };
+  }
+  throw new Error(`expected { every: duration } or { assets: [uri, …] }, got an object with keys ${keys.map((k) => `'${k}'`).join(', ') || 'none'}`);
+}
+
+/** Check an asset URI; returns an error message or null. */
+export function checkAssetUri(uri: unknown): string | null {
+  if (typeof uri !== 'string') return `an asset URI must be a string, got ${typeof uri}`;
+  if (uri.trim() === '' || uri !== uri.trim() || /\s/.test(uri)) return `asset URI '${uri}' must be non-empty, without whitespace`;
+  if (uri.length > 1500) return `asset URI '${uri.slice(0, 40)}…' is longer than 1500 characters`;
+  return null;
+}
+
+/** The stored form of a schedule given in a DAG file: durations in milliseconds, assets de-duplicated. */
+export function serializeSchedule(schedule: Schedule | undefined, parsed: ParsedSchedule): SerializedSchedule {
+  if (parsed.kind === 'interval') return { every: parsed.everyMs };
+  if (parsed.kind === 'assets') return { assets: [...parsed.uris] };
+  return typeof schedule === 'string' ? schedule.trim() : null;
+}
+
+/** A schedule in one line, for lists: the cron or preset, `every 30m`, `assets: a, b`, or null. */
+export function describeSchedule(schedule: SerializedSchedule): string | null {
+  if (schedule === null || typeof schedule === 'string') return schedule;
+  if ('every' in schedule) return `every ${ms(schedule.every)}`;
+  return `assets: ${schedule.assets.join(', ')}`;
+}
+
 /** The first cron tick strictly after `after`. */
 export function cronNext(expression: string, after: Date, timezone: string): Date {
   return CronExpressionParser.parse(expression, { currentDate: after, tz: timezone }).next().toDate();
 }
 
-/** The last cron tick strictly before `before`. */
+/**
+ * The last cron tick strictly before `before`. Walking backwards across a fall-back DST change,
+ * cron-parser also yields the repeated wall-clock time a second time; a tick that walking forwards
+ * from the tick before it would not produce is skipped, so both directions agree.
+ */
 export function cronPrev(expression: string, before: Date, timezone: string): Date {
-  return CronExpressionParser.parse(expression, { currentDate: before, tz: timezone }).prev().toDate();
+  const iterator = CronExpressionParser.parse(expression, { currentDate: before, tz: timezone });
+  let candidate = iterator.prev().toDate();
+  for (let i = 0; i < 4; i++) {
+    const previous = iterator.prev().toDate();
+    if (cronNext(expression, previous, timezone).getTime() === candidate.getTime()) break;
+    candidate = previous;
+  }
+  return candidate;
 }
 
 /** The first cron tick at or after `at`. */
@@ -87,10 +160,13 @@ export interface NextRun {
 }
 
 /**
- * The next scheduled run after the last one (by its data interval), following Airflow's cron data
- * interval timetable: a run covers `[tick, next tick)` and is due at the interval's end; its logical
- * date is the interval start. Without catchup only the latest complete interval is considered.
- * Returns null when the schedule creates no more runs.
+ * The next scheduled run after the last one (by its data interval), following Airflow's data interval
+ * timetables: a run covers `[start, end)` and is due at the interval's end; its logical date is the
+ * interval start. Cron intervals run from tick to tick; fixed intervals from `startDate` in steps of
+ * `every`. Without catchup only the latest complete interval is considered. `@once` runs at the start
+ * date; `@continuous` is due at once, its interval ending when the run is created (the scheduler
+ * creates it only when no other run of the DAG is active). No run starts after the end date.
+ * Returns null when the schedule creates no more runs (or, for assets, is not time-based).
  */
 export function nextScheduledRun(
   schedule: ParsedSchedule,
@@ -98,31 +174,104 @@ export function nextScheduledRun(
   last: DataInterval | null,
   now: Date,
 ): NextRun | null {
-  if (schedule.kind === 'none') return null;
-  if (schedule.kind === 'once') {
-    if (last !== null || bounds.startDate === null) return null;
-    const at = bounds.startDate;
-    return { logicalDate: at, dataInterval: { start: at, end: at }, runAfter: at };
+  if (schedule.kind === 'none' || schedule.kind === 'assets') return null;
+  const next = nextInterval(schedule, bounds, last, now);
+  if (next === null) return null;
+  if (bounds.endDate !== null && next.start.getTime() > bounds.endDate.getTime()) return null;
+  const runAfter = schedule.kind === 'continuous' ? new Date(Math.max(next.start.getTime(), now.getTime())) : next.end;
+  return { logicalDate: next.start, dataInterval: next, runAfter };
+}
+
+function nextInterval(
+  schedule: Exclude<ParsedSchedule, { kind: 'none' | 'assets' }>,
+  bounds: ScheduleBounds,
+  last: DataInterval | null,
+  now: Date,
+): DataInterval | null {
+  const { startDate, timezone } = bounds;
+  switch (schedule.kind) {
+    case 'once':
+      return last !== null || startDate === null ? null : { start: startDate, end: startDate };
+    case 'continuous': {
+      const start = last?.end ?? startDate;
+      return start === null ? null : { start, end: start };
+    }
+    case 'interval': {
+      if (startDate === null) return null;
+      const every = schedule.everyMs;
+      let start = last?.end ?? startDate;
+      if (!bounds.catchup) {
+        // The latest complete interval on the grid that starts at startDate.
+        const steps = Math.floor((now.getTime() - startDate.getTime()) / every);
+        const latestStart = startDate.getTime() + (steps - 1) * every;
+        if (steps >= 1 && latestStart > start.getTime()) start = new Date(latestStart);
+      }
+      return { start, end: new Date(start.getTime() + every) };
+    }
+    case 'cron': {
+      const { expression } = schedule;
+      const from = last?.end ?? startDate;
+      if (from === null) return null;
+      let start = cronAlignUp(expression, from, timezone);
+      if (!bounds.catchup) {
+        // Skip to the latest complete interval: it ends at the last tick at or before now.
+        const latestEnd = cronPrev(expression, new Date(now.getTime() + 1), timezone);
+        const latestStart = cronPrev(expression, latestEnd, timezone);
+        if (latestStart.getTime() > start.getTime()) start = latestStart;
+      }
+      return { start, end: cronNext(expression, start, timezone) };
+    }
   }
-  const { expression } = schedule;
-  const { timezone } = bounds;
-  let start: Date;
-  if (last !== null) {
-    start = cronAlignUp(expression, last.end, timezone);
-  } else if (bounds.startDate !== null) {
-    start = cronAlignUp(expression, bounds.startDate, timezone);
-  } else {
-    return null;
+}
+
+/**
+ * The data intervals of a time-based schedule whose logical dates (interval starts) fall within
+ * `[from, to]` and which have ended by `now`, oldest first: what a backfill over that range covers.
+ * Throws an `Error` for schedules without intervals (none, `@once`, `@continuous`, assets) and when
+ * the range holds more than `limit` intervals.
+ */
+export function intervalsBetween(
+  schedule: ParsedSchedule,
+  dag: { timezone: string; startDate: Date | null },
+  range: { from: Date; to: Date },
+  now: Date,
+  limit = 10_000,
+): DataInterval[] {
+  if (schedule.kind !== 'cron' && schedule.kind !== 'interval') {
+    throw new Error(`only a cron, preset or fixed-interval schedule has intervals to backfill, not ${describeKind(schedule)}`);
   }
-  if (!bounds.catchup) {
-    // Skip to the latest complete interval: it ends at the last tick at or before now.
-    const latestEnd = cronPrev(expression, new Date(now.getTime() + 1), timezone);
-    const latestStart = cronPrev(expression, latestEnd, timezone);
-    if (latestStart.getTime() > start.getTime()) start = latestStart;
+  let first = range.from;
+  if (schedule.kind === 'interval' && dag.startDate !== null) {
+    // Fixed intervals stay on the DAG's grid: startDate + k * every.
+    const steps = Math.ceil((range.from.getTime() - dag.startDate.getTime()) / schedule.everyMs);
+    first = new Date(dag.startDate.getTime() + steps * schedule.everyMs);
   }
-  if (bounds.endDate !== null && start.getTime() > bounds.endDate.getTime()) return null;
-  const end = cronNext(expression, start, timezone);
-  return { logicalDate: start, dataInterval: { start, end }, runAfter: end };
+  const intervals: DataInterval[] = [];
+  const bounds: ScheduleBounds = { startDate: first, endDate: range.to, catchup: true, timezone: dag.timezone };
+  let last: DataInterval | null = null;
+  for (;;) {
+    const next = nextScheduledRun(schedule, bounds, last, now);
+    if (next === null || next.dataInterval.end.getTime() > now.getTime()) break;
+    if (intervals.length >= limit) throw new Error(`the range holds more than ${limit} intervals; backfill it in parts`);
+    intervals.push(next.dataInterval);
+    last = next.dataInterval;
+  }
+  return intervals;
+}
+
+function describeKind(schedule: ParsedSchedule): string {
+  switch (schedule.kind) {
+    case 'none':
+      return 'a DAG without a schedule';
+    case 'once':
+      return '@once';
+    case 'continuous':
+      return '@continuous';
+    case 'assets':
+      return 'an asset schedule';
+    default:
+      return schedule.kind;
+  }
 }
 
 /**

@@ -20,17 +20,23 @@ export async function computeNextRuns(ctx: EngineContext, now = new Date()): Pro
           SELECT data_interval_start AS start, data_interval_end AS end FROM tributary.dag_run
            WHERE dag_id = ${dag.dag_id} AND run_type = 'scheduled'
            ORDER BY data_interval_end DESC, id DESC LIMIT 1`.execute(trx);
-        next = nextScheduledRun(
-          parseSchedule(s.schedule, s.timezone),
-          {
-            startDate: s.startDate ? new Date(s.startDate) : null,
-            endDate: s.endDate ? new Date(s.endDate) : null,
-            catchup: s.catchup,
-            timezone: s.timezone,
-          },
-          last.rows[0] ?? null,
-          now,
-        );
+        const schedule = parseSchedule(s.schedule, s.timezone);
+        const bounds = {
+          startDate: s.startDate ? new Date(s.startDate) : null,
+          endDate: s.endDate ? new Date(s.endDate) : null,
+          catchup: s.catchup,
+          timezone: s.timezone,
+        };
+        next = nextScheduledRun(schedule, bounds, last.rows[0] ?? null, now);
+        // A backfill (or a manual run given that logical date) may hold the next interval already:
+        // step past it instead of failing to create it on every pass.
+        for (let guard = 0; next !== null && guard < 1000; guard++) {
+          const taken = await sql<{ one: number }>`
+            SELECT 1 AS one FROM tributary.dag_run
+             WHERE dag_id = ${dag.dag_id} AND logical_date = ${next.logicalDate} AND run_type <> 'test' LIMIT 1`.execute(trx);
+          if (taken.rows.length === 0) break;
+          next = nextScheduledRun(schedule, bounds, next.dataInterval, now);
+        }
       }
       await trx
         .updateTable('tributary.dag')

@@ -158,7 +158,7 @@ export class Scheduler {
   async #createDueRuns(): Promise<number> {
     const due = await this.#ctx.db
       .selectFrom('tributary.dag')
-      .select(['dag_id', 'next_logical_date', 'next_interval_start', 'next_interval_end'])
+      .select(['dag_id', 'schedule', 'next_logical_date', 'next_interval_start', 'next_interval_end'])
       .where('is_active', '=', true)
       .where('is_paused', '=', false)
       .where('needs_next_run', '=', false)
@@ -169,12 +169,18 @@ export class Scheduler {
     let created = 0;
     for (const dag of due) {
       if (!dag.next_logical_date || !dag.next_interval_start || !dag.next_interval_end) continue;
+      let end = dag.next_interval_end;
+      if (dag.schedule === '@continuous') {
+        // The next continuous run starts once the previous one finished; its interval ends now.
+        if (await this.#hasActiveRun(dag.dag_id)) continue;
+        end = new Date(Math.max(Date.now(), dag.next_interval_start.getTime()));
+      }
       try {
         await createRun(this.#ctx, {
           dagId: dag.dag_id,
           runType: 'scheduled',
           logicalDate: dag.next_logical_date,
-          dataInterval: { start: dag.next_interval_start, end: dag.next_interval_end },
+          dataInterval: { start: dag.next_interval_start, end },
           triggeredBy: 'scheduler',
         });
         created++;
@@ -193,6 +199,12 @@ export class Scheduler {
         .execute();
     }
     return created;
+  }
+
+  async #hasActiveRun(dagId: string): Promise<boolean> {
+    const active = await sql<{ one: number }>`
+      SELECT 1 AS one FROM tributary.dag_run WHERE dag_id = ${dagId} AND state IN ('queued', 'running') LIMIT 1`.execute(this.#ctx.db);
+    return active.rows.length > 0;
   }
 
   async #failZombies(): Promise<number> {

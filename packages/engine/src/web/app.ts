@@ -9,6 +9,7 @@ import { authenticate } from './auth/middleware.js';
 import { authRoutes } from './auth/routes.js';
 import { apiError, describeWebError } from './errors.js';
 import { checkHealth } from './health.js';
+import { pluginRoutesHandler, runPluginHealthChecks } from '../plugin/http.js';
 import { resolveWebOptions, type WebOptions } from './options.js';
 import { registerPages } from './pages/index.js';
 import type { WebEnv } from './types.js';
@@ -44,10 +45,20 @@ export function createWebApp(engine: Tributary, options: WebOptions = {}): Hono<
   );
 
   // Health and metrics are for probes and Prometheus: no sign-in, nothing secret in them.
+  // Plugin health checks are reported alongside but do not make the engine unhealthy (a scraped
+  // site being down is not a reason to restart the webserver).
   app.get('/healthz', async (c) => {
-    const report = await checkHealth(engine.db, { heartbeatTimeoutMs: engine.config.heartbeatTimeoutMs });
-    return c.json(report, report.status === 'healthy' ? 200 : 503);
+    const [report, plugins] = await Promise.all([
+      checkHealth(engine.db, { heartbeatTimeoutMs: engine.config.heartbeatTimeoutMs }),
+      runPluginHealthChecks(engine.plugins),
+    ]);
+    return c.json({ ...report, plugins }, report.status === 'healthy' ? 200 : 503);
   });
+
+  // Plugin routes (`/plugins/<name>/…`) answer callers outside the monitor (webhooks), so they sit
+  // before sign-in: a plugin authenticates its own callers.
+  const pluginRoutes = pluginRoutesHandler(engine.plugins);
+  app.all('/plugins/*', (c) => pluginRoutes(c.req.raw));
 
   app.use('*', authenticate());
   app.use('*', csrfProtection());

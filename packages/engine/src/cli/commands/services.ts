@@ -118,10 +118,10 @@ export function registerServiceCommands(program: Command): void {
 
   const db = program.command('db').description('manage the metadata database');
   db.command('migrate')
-    .description("apply pending migrations of the engine's schema and the task queue's (a no-op when up to date)")
+    .description("apply pending migrations of the engine's schema, the task queue's and the configured plugins' (a no-op when up to date)")
     .action(async (_options: unknown, command: Command) => {
       await withEngine(command, { logLevel: 'warn' }, async (engine) => {
-        const applied = engine.migrationsApplied;
+        const applied = [...engine.migrationsApplied, ...Object.entries(engine.pluginMigrationsApplied).flatMap(([plugin, names]) => names.map((n) => `${plugin}:${n}`))];
         process.stdout.write(applied.length ? `Applied: ${applied.join(', ')}\n` : 'Database is up to date\n');
       });
     });

@@ -44,7 +44,7 @@ export const RunSchema = z
   .object({
     dagId: z.string(),
     runId: z.string().openapi({ example: 'manual__2024-05-01T06:30:00.000Z' }),
-    runType: z.enum(['scheduled', 'manual', 'backfill', 'asset', 'test']),
+    runType: z.enum(['scheduled', 'manual', 'backfill', 'asset_triggered', 'test']),
     state: RunState,
     logicalDate: Timestamp,
     dataIntervalStart: Timestamp,
