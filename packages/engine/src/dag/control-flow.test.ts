@@ -148,7 +148,7 @@ describe('latest-only', () => {
     });
     expect(tasks.get('latest_only')).toMatchObject({
       operator: 'tributary.latestOnly',
-      args: { schedule: null, timezone: 'UTC' },
+      args: { schedule: null, timezone: 'UTC', startDate: null },
       flow: { kind: 'short_circuit', ignoreDownstreamTriggerRules: false },
     });
   });

@@ -13,9 +13,16 @@ describe('isLatestRun', () => {
   });
 
   it('lets runs the schedule did not create proceed', () => {
-    for (const runType of ['manual', 'test', 'asset'] as const) {
+    for (const runType of ['manual', 'test', 'asset_triggered'] as const) {
       expect(isLatestRun(daily, { runType, dataInterval: interval, log }, new Date('2030-01-01T00:00:00Z'))).toBe(true);
     }
     expect(isLatestRun({ schedule: null, timezone: 'UTC' }, { runType: 'scheduled', dataInterval: interval, log })).toBe(true);
+  });
+
+  it('counts fixed intervals from the start date', () => {
+    const hourly = { schedule: { every: 3_600_000 }, timezone: 'UTC', startDate: '2024-03-01T00:00:00.000Z' };
+    const hour = { start: new Date('2024-03-01T05:00:00Z'), end: new Date('2024-03-01T06:00:00Z') };
+    expect(isLatestRun(hourly, { runType: 'scheduled', dataInterval: hour, log }, new Date('2024-03-01T06:30:00Z'))).toBe(true);
+    expect(isLatestRun(hourly, { runType: 'scheduled', dataInterval: hour, log }, new Date('2024-03-01T07:00:01Z'))).toBe(false);
   });
 });

@@ -1,10 +1,12 @@
-import type { TaskContext } from '../dag/types.js';
+import type { SerializedSchedule, TaskContext } from '../dag/types.js';
 import { nextScheduledRun, parseSchedule } from '../schedule/schedule.js';
 
 /** Arguments of the built-in `tributary.latestOnly` operator, filled in by `Dag.latestOnly()`. */
 export interface LatestOnlyArgs {
-  schedule: string | null;
+  schedule: SerializedSchedule;
   timezone: string;
+  /** The DAG's start date (ISO 8601), which fixed-interval schedules count from. */
+  startDate?: string | null;
 }
 
 /**
@@ -19,7 +21,7 @@ export function isLatestRun(args: LatestOnlyArgs, context: Pick<TaskContext, 'ru
   }
   const next = nextScheduledRun(
     parseSchedule(args.schedule, args.timezone),
-    { startDate: null, endDate: null, catchup: true, timezone: args.timezone },
+    { startDate: args.startDate ? new Date(args.startDate) : null, endDate: null, catchup: true, timezone: args.timezone },
     context.dataInterval,
     now,
   );
