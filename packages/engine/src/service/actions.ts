@@ -1,6 +1,7 @@
 import { sql, type Transaction } from 'kysely';
 import type { Database, TaskState } from '../db/schema.js';
 import { withTransaction } from '../db/transaction.js';
+import { withSetupsAndTeardowns } from '../dag/setup-teardown.js';
 import { InvalidStateError, NotFoundError } from '../errors.js';
 import { advanceRun } from '../scheduler/advance.js';
 import type { DagStructure, EngineContext } from '../scheduler/context.js';
@@ -93,7 +94,9 @@ export function selectTasks(structure: DagStructure, selection: Omit<TaskSelecti
 /**
  * Clear task instances so they run again (Airflow's "clear"): their state is reset, each gets its full
  * retries again on top of the tries it used, a running one is stopped by its worker at the next
- * heartbeat, and a finished run goes back to running. Returns the instances cleared.
+ * heartbeat, and a finished run goes back to running. The setup tasks a cleared task needs (and
+ * their teardowns) are cleared with it, and a setup's teardowns with the setup. A cleared mapped task
+ * expands again when it runs. Returns the instances cleared.
  */
 export async function clearTaskInstances(
   ctx: EngineContext,
@@ -101,7 +104,9 @@ export async function clearTaskInstances(
   actor: Actor,
 ): Promise<ChangedTaskInstance[]> {
   const { run, structure } = await findRun(ctx, selection.dagId, selection.runId);
-  const taskIds = selectTasks(structure, selection);
+  // As in Airflow, a task is cleared with the setups it needs and their teardowns.
+  const selected = withSetupsAndTeardowns(structure.tasks, selectTasks(structure, selection), Boolean(selection.upstream));
+  const taskIds = [...structure.tasks.keys()].filter((id) => selected.has(id));
   const retries = taskIds.map((id) => structure.tasks.get(id)!.retries);
   const cleared = await withTransaction(ctx.db, async (trx) => {
     const changed = await sql<{ id: number; task_id: string; map_index: number; previous: TaskState | null }>`
