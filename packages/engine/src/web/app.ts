@@ -55,6 +55,13 @@ export function createWebApp(engine: Tributary, options: WebOptions = {}): Hono<
     ]);
     return c.json({ ...report, plugins }, report.status === 'healthy' ? 200 : 503);
   });
+  // Probes for the webserver itself: /healthz is about the whole deployment and answers 503 while
+  // schedulers or workers are down, which must not restart or unroute the monitor used to look into it.
+  app.get('/livez', (c) => c.json({ status: 'alive' }));
+  app.get('/readyz', async (c) => {
+    const database = (await checkHealth(engine.db, { heartbeatTimeoutMs: engine.config.heartbeatTimeoutMs })).database;
+    return c.json({ status: database.status === 'healthy' ? 'ready' : 'not ready', database }, database.status === 'healthy' ? 200 : 503);
+  });
   let metrics: WebMetrics | null = null;
   app.get('/metrics', async (c) => {
     metrics ??= new WebMetrics(engine.db, { heartbeatTimeoutMs: engine.config.heartbeatTimeoutMs, cacheMs: resolved.metricsCacheMs });
