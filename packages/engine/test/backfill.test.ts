@@ -4,7 +4,8 @@ import { AlreadyExistsError, InvalidInputError, InvalidStateError } from '../src
 import { setDagPaused } from '../src/service/dags.js';
 import { cancelBackfill, createBackfill, getBackfill, listBackfills, type BackfillSummary } from '../src/service/backfill.js';
 import { triggerDag, waitForRun } from '../src/service/runs.js';
-import { eventually, runCli, setupEngine, type TestSetup } from './helpers.js';
+import { eventually, setupEngine, type TestSetup } from './helpers.js';
+import { runCli } from './support/cli.js';
 
 let setup: TestSetup;
 beforeAll(async () => {
@@ -157,7 +158,7 @@ describe('backfill', () => {
   });
 
   it('from the CLI: the command stores the backfill and exits, the scheduler carries it out; list and cancel', async () => {
-    const cli = (...args: string[]) => runCli(setup.database.url, args);
+    const cli = (...args: string[]) => runCli(setup.database.url, [...args, '--dags-folder', 'test/fixtures/dags']);
     const dry = await cli('backfill', 'create', 'backfill_daily', '--from', '2024-06-01', '--to', '2024-06-03', '--dry-run');
     expect(dry.code, dry.stderr).toBe(0);
     expect(dry.stdout).toMatch(/2024-06-01T00:00:00.000Z\s+2024-06-02T00:00:00.000Z\s+create a run/);

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runCli, setupEngine, tempDagFolder, type CliResult, type TestSetup } from './helpers.js';
+import { setupEngine, tempDagFolder, type TestSetup } from './helpers.js';
+import { runCli } from './support/cli.js';
 
 let setup: TestSetup;
 beforeAll(async () => {
@@ -8,8 +9,8 @@ beforeAll(async () => {
 afterAll(() => setup?.close());
 
 /** Run the real CLI against this file's database; resolves with exit code and output. */
-function cli(args: string[], folder = 'test/fixtures/dags'): Promise<CliResult> {
-  return runCli(setup.database.url, args, folder);
+function cli(args: string[], folder = 'test/fixtures/dags'): Promise<{ code: number; stdout: string; stderr: string }> {
+  return runCli(setup.database.url, [...args, '--dags-folder', folder]);
 }
 
 describe('the tributary CLI', () => {

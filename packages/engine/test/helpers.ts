@@ -1,9 +1,7 @@
-import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import { inject } from 'vitest';
 import type { Tributary } from '../src/engine.js';
 import { createTestDatabase, openTestEngine, type TestDatabase, type TestEngineOptions } from '../src/testing/index.js';
@@ -58,26 +56,5 @@ export async function eventually<T>(check: () => Promise<T | undefined | false>,
     if (value !== undefined && value !== false) return value;
     if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
     await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
-
-/** Output of a CLI run. */
-export interface CliResult {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-/** Run the real `tributary` CLI in a child process against `databaseUrl`, with the fixture DAGs unless another folder is given. */
-export async function runCli(databaseUrl: string, args: readonly string[], folder = 'test/fixtures/dags'): Promise<CliResult> {
-  try {
-    const { stdout, stderr } = await promisify(execFile)(process.execPath, [join(PACKAGE_DIR, 'bin/tributary.js'), ...args, '--dags-folder', folder, '--database-url', databaseUrl], {
-      cwd: PACKAGE_DIR,
-      env: { ...process.env, TRIBUTARY_LOG_LEVEL: 'warn', DATABASE_URL: '' },
-    });
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const e = error as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
   }
 }

@@ -5,28 +5,19 @@ import { getVariable } from '../src/service/variables.js';
 import { createWebApp } from '../src/web/app.js';
 import type { WebEnv } from '../src/web/types.js';
 import { setupEngine, type TestSetup } from './helpers.js';
-import { bearer, seedUsers, WebClient } from './support/web-client.js';
+import { apiAs, bearer, expectError as error, expectJson as ok, WebClient } from './support/web-client.js';
 
 let setup: TestSetup;
 let app: Hono<WebEnv>;
-let users: Awaited<ReturnType<typeof seedUsers>>;
+let users: Awaited<ReturnType<typeof apiAs>>['users'];
+let as: Awaited<ReturnType<typeof apiAs>>['as'];
 beforeAll(async () => {
   setup = await setupEngine();
   app = createWebApp(setup.engine);
-  users = await seedUsers(setup.engine);
+  ({ users, as } = await apiAs(app, setup.engine));
 });
 afterAll(() => setup?.close());
 
-const as = (role: keyof typeof users, method: string, path: string, body?: unknown) => bearer(app, users[role].token, method, `/api/v1${path}`, body);
-async function ok<T = Record<string, unknown>>(response: Response | Promise<Response>, status = 200): Promise<T> {
-  const r = await response;
-  const text = await r.text();
-  expect(r.status, text).toBe(status);
-  return (text ? JSON.parse(text) : undefined) as T;
-}
-async function error(response: Response | Promise<Response>, status: number): Promise<{ code: string; message: string; field?: string }> {
-  return (await ok<{ error: { code: string; message: string; field?: string } }>(response, status)).error;
-}
 
 describe('pools', () => {
   it('are read by viewers and managed by admins only, with field-naming errors and audit entries', async () => {

@@ -5,7 +5,7 @@ import { getRunSummary } from '../src/service/run-queries.js';
 import { createWebApp } from '../src/web/app.js';
 import type { WebEnv } from '../src/web/types.js';
 import { eventually, FIXTURE_DAGS, setupEngine, tempDagFolder, type TestSetup } from './helpers.js';
-import { bearer, seedUsers, WebClient } from './support/web-client.js';
+import { apiAs, bearer, expectError as error, expectJson as ok, WebClient } from './support/web-client.js';
 
 const extra = tempDagFolder({
   'tagged.ts': `import { dag } from '@tributary/engine';
@@ -17,27 +17,21 @@ export default tagged;
 
 let setup: TestSetup;
 let app: Hono<WebEnv>;
-let users: Awaited<ReturnType<typeof seedUsers>>;
+let users: Awaited<ReturnType<typeof apiAs>>['users'];
+let as: Awaited<ReturnType<typeof apiAs>>['as'];
 beforeAll(async () => {
   setup = await setupEngine({ dagsFolders: [FIXTURE_DAGS, extra.dir] });
   await setup.engine.parseDags();
   setup.engine.startScheduler();
   await setup.engine.startWorker();
   app = createWebApp(setup.engine);
-  users = await seedUsers(setup.engine);
+  ({ users, as } = await apiAs(app, setup.engine));
 });
 afterAll(async () => {
   await setup?.close();
   extra.remove();
 });
 
-const as = (role: keyof typeof users, method: string, path: string, body?: unknown) => bearer(app, users[role].token, method, `/api/v1${path}`, body);
-async function ok<T = Record<string, unknown>>(response: Response | Promise<Response>, status = 200): Promise<T> {
-  const r = await response;
-  const text = await r.text();
-  expect(r.status, text).toBe(status);
-  return (text ? JSON.parse(text) : undefined) as T;
-}
 const untilFinished = async (dagId: string, runId: string) => waitForRun(setup.engine.db, (await getRunSummary(setup.engine.db, dagId, runId)).pk, { timeoutMs: 30_000 });
 
 describe('DAGs', () => {

@@ -118,6 +118,9 @@ describe('health, OpenAPI and limits', () => {
   it('/healthz reports 503 without a scheduler or workers, 200 with both', async () => {
     const down = await app.request('/healthz');
     expect(down.status).toBe(503);
+    // The webserver's own probes do not depend on schedulers and workers.
+    expect((await app.request('/livez')).status).toBe(200);
+    expect(await (await app.request('/readyz')).json()).toMatchObject({ status: 'ready', database: { status: 'healthy' } });
     expect(await down.json()).toMatchObject({ status: 'unhealthy', database: { status: 'healthy' }, scheduler: { status: 'unhealthy', heartbeatAgeSeconds: null } });
     setup.engine.startScheduler();
     await setup.engine.startWorker();

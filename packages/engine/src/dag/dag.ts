@@ -175,7 +175,7 @@ export class Dag<P extends Record<string, unknown> = Record<string, unknown>> ex
     };
     this.registry = {
       dagId: this.id,
-      schedule: { schedule: this.options.schedule, timezone: this.options.timezone },
+      schedule: { schedule: this.options.schedule, timezone: this.options.timezone, startDate: this.options.startDate?.toISOString() ?? null },
       define: (kind, id, group, defaults, second, third) => {
         const location: ErrorLocation = { dagId: this.id, taskId: id };
         if (this.#tasks.has(id) || this.#groups.has(id)) {

@@ -23,7 +23,8 @@ function choiceIds(choice: unknown, fail: (message: string) => never): string[] 
 }
 
 /**
- * The tasks a flow-control task skips after it succeeded with `result`, as Airflow decides:
+ * The tasks a flow-control task skips after it succeeded with `result`, and the result to store (a
+ * branch's: the ids it chose), as Airflow decides:
  *
  * - a branch follows the tasks (and groups' root tasks) it returned and everything downstream of
  *   them; its other direct downstream tasks are skipped. Returning nothing skips them all.
@@ -38,11 +39,12 @@ export function skippedByFlow(
   where: { dagId: string; taskId: string },
   flow: SerializedFlow,
   result: unknown,
-): string[] {
+): { skip: string[]; result: unknown } {
   const task = tasks.get(where.taskId)!;
   if (flow.kind === 'short_circuit') {
-    if (result) return [];
-    return flow.ignoreDownstreamTriggerRules ? [...relatives(tasks, [where.taskId], 'downstream')] : [...task.downstream];
+    if (result) return { skip: [], result };
+    const skip = flow.ignoreDownstreamTriggerRules ? [...relatives(tasks, [where.taskId], 'downstream')] : [...task.downstream];
+    return { skip, result };
   }
   const fail = (message: string): never => {
     throw new BranchChoiceError(where.dagId, where.taskId, message);
@@ -50,7 +52,8 @@ export function skippedByFlow(
   const direct = new Set(task.downstream);
   const groups = groupIds(tasks);
   const chosen = new Set<string>();
-  for (const id of choiceIds(result, fail)) {
+  const ids = choiceIds(result, fail);
+  for (const id of ids) {
     const targets = tasks.has(id) ? [id] : groups.has(id) ? groupRoots(tasks, id) : null;
     if (targets === null) {
       fail(`returned '${id}', which is not a task or group of the DAG (its downstream tasks: ${[...direct].join(', ') || 'none'})`);
@@ -62,7 +65,7 @@ export function skippedByFlow(
     for (const t of followed) chosen.add(t);
   }
   const following = new Set([...chosen, ...relatives(tasks, chosen, 'downstream')]);
-  return task.downstream.filter((id) => !following.has(id));
+  return { skip: task.downstream.filter((id) => !following.has(id)), result: ids };
 }
 
 /** XCom key under which a flow-control task's decision (`{ skip: taskIds }`) is stored with its result. */

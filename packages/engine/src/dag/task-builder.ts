@@ -50,7 +50,7 @@ export interface GroupOptions {
 /** What a builder forwards to its DAG. @internal */
 export interface TaskRegistry {
   readonly dagId: string;
-  readonly schedule: { schedule: SerializedSchedule; timezone: string };
+  readonly schedule: { schedule: SerializedSchedule; timezone: string; startDate: string | null };
   define(kind: TaskKind, id: string, group: string | null, defaults: Readonly<ResolvedTaskOptions>, second: unknown, third: unknown): TaskRef;
   defineGroup(id: string, upstream: readonly UpstreamRef[] | undefined): void;
   finishGroup(id: string, upstream: readonly UpstreamRef[] | undefined): GroupRef;

@@ -3,6 +3,7 @@ import type { Database } from '../db/schema.js';
 import { definePlugin, type TributaryPlugin } from '../plugin/plugin.js';
 import { runCommand } from './command-operator.js';
 import type { KubernetesAccess } from './kubernetes-access.js';
+import { isLatestRun, type LatestOnlyArgs } from './latest-only.js';
 import { runKubernetesPod, type TryHistory } from './kubernetes-pod-operator.js';
 import type { PodIdentity } from './pod-spec.js';
 
@@ -39,6 +40,7 @@ export function createBuiltinPlugin(kubernetes: KubernetesAccess, db: Kysely<Dat
     operators: {
       command: runCommand,
       kubernetesPod: (args: unknown, context) => runKubernetesPod(kubernetes, args, context, history),
+      latestOnly: (args: LatestOnlyArgs, context) => isLatestRun(args, context),
     },
   });
 }

@@ -97,10 +97,15 @@ function evaluateSetups(setups: readonly string[] | undefined, states: States): 
   return waiting ? 'wait' : null;
 }
 
-/** Tasks that finished branch and short-circuit tasks of the run decided to skip. */
+/**
+ * Tasks that succeeded branch and short-circuit tasks of the run decided to skip (a cleared one's
+ * old decision no longer counts).
+ */
 async function loadFlowSkips(trx: Transaction<Database>, runPk: number): Promise<Set<string>> {
   const rows = await sql<{ value: { skip?: string[] } }>`
-    SELECT value FROM tributary.xcom WHERE run_pk = ${runPk} AND key = ${SKIP_DECISION_KEY}`.execute(trx);
+    SELECT x.value FROM tributary.xcom x
+      JOIN tributary.task_instance t ON t.run_pk = x.run_pk AND t.task_id = x.task_id AND t.map_index = x.map_index
+     WHERE x.run_pk = ${runPk} AND x.key = ${SKIP_DECISION_KEY} AND t.state = 'success'`.execute(trx);
   return new Set(rows.rows.flatMap((r) => r.value.skip ?? []));
 }
 

@@ -64,8 +64,8 @@ export async function upstreamResults(
 }
 
 /**
- * Record a successful try, its result (JSON text, or null for none) and its last log lines in one
- * statement (shared with other tries finishing at the same time).
+ * Record a successful try, its result (JSON text, or null for none), a flow-control task's decision
+ * and its last log lines in one statement (shared with other tries finishing at the same time).
  * Returns false when the instance is no longer running this try (it was cleared, marked or
  * failed as a zombie meanwhile): the result is then discarded.
  */
@@ -74,8 +74,9 @@ export async function recordSuccess(
   ti: { id: number; tryNumber: number },
   resultJson: string | null,
   logLines: readonly LogLine[] = [],
+  decisionJson: string | null = null,
 ): Promise<boolean> {
-  return successBatcher(ctx.db).run({ id: ti.id, tryNumber: ti.tryNumber, resultJson, logLines });
+  return successBatcher(ctx.db).run({ id: ti.id, tryNumber: ti.tryNumber, resultJson, logLines, decisionJson });
 }
 
 /**

@@ -1,4 +1,5 @@
 import { sql, type Kysely } from 'kysely';
+import { SKIP_DECISION_KEY } from '../dag/flow.js';
 import { Batcher, perOwner } from '../db/batcher.js';
 import type { Database } from '../db/schema.js';
 import type { ClaimedTaskInstance, WorkerIdentity } from './task-transitions.js';
@@ -55,6 +56,8 @@ export interface SuccessInput {
   id: number;
   tryNumber: number;
   resultJson: string | null;
+  /** A branch or short-circuit task's decision (`{ skip }`), stored beside the result; null for none. */
+  decisionJson?: string | null;
   /** The try's last log lines, written by the same statement. */
   logLines?: readonly LogLine[];
 }
@@ -85,12 +88,19 @@ async function flushSuccesses(db: Kysely<Database>, inputs: SuccessInput[]): Pro
   const rows = await sql<{ id: string | number }>`
     WITH v AS (
       SELECT * FROM unnest(${inputs.map((i) => i.id)}::bigint[], ${inputs.map((i) => i.tryNumber)}::int[],
-                           ${inputs.map((i) => i.resultJson)}::text[]) AS v(id, try_number, result)
+                           ${inputs.map((i) => i.resultJson)}::text[], ${inputs.map((i) => i.decisionJson ?? null)}::text[])
+             AS v(id, try_number, result, decision)
     ), done AS (
       UPDATE tributary.task_instance t SET state = 'success', end_date = now(), updated_at = now()
         FROM v
        WHERE t.id = v.id AND t.state = 'running' AND t.try_number = v.try_number
-      RETURNING t.id, t.run_pk, t.task_id, t.map_index, t.end_date, t.try_number, v.result
+      RETURNING t.id, t.run_pk, t.task_id, t.map_index, t.end_date, t.try_number, v.result, v.decision
+    ), decided AS (
+      INSERT INTO tributary.xcom (run_pk, task_id, map_index, key, value, size_bytes)
+      SELECT run_pk, task_id, map_index, ${SKIP_DECISION_KEY}, decision::jsonb, octet_length(decision) FROM done
+       WHERE decision IS NOT NULL
+      ON CONFLICT (run_pk, task_id, map_index, key)
+        DO UPDATE SET value = EXCLUDED.value, size_bytes = EXCLUDED.size_bytes, created_at = now()
     ), tried AS (
       UPDATE tributary.task_try tt SET state = 'success', end_date = d.end_date,
              duration_ms = (extract(epoch FROM d.end_date - tt.start_date) * 1000)::int

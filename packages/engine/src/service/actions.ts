@@ -1,6 +1,7 @@
 import { sql, type Transaction } from 'kysely';
 import type { Database, TaskState } from '../db/schema.js';
 import { withTransaction } from '../db/transaction.js';
+import { withSetupsAndTeardowns } from '../dag/setup-teardown.js';
 import { InvalidStateError, NotFoundError } from '../errors.js';
 import { advanceRun } from '../scheduler/advance.js';
 import type { DagStructure, EngineContext } from '../scheduler/context.js';
@@ -94,7 +95,9 @@ export function selectTasks(structure: DagStructure, selection: Omit<TaskSelecti
 /**
  * Clear task instances so they run again (Airflow's "clear"): their state is reset, each gets its full
  * retries again on top of the tries it used, a running one is stopped by its worker at the next
- * heartbeat, and a finished run goes back to running. Returns the instances cleared.
+ * heartbeat, and a finished run goes back to running. The setup tasks a cleared task needs (and
+ * their teardowns) are cleared with it, and a setup's teardowns with the setup. A cleared mapped task
+ * expands again when it runs. Returns the instances cleared.
  */
 export async function clearTaskInstances(
   ctx: EngineContext,
@@ -102,7 +105,9 @@ export async function clearTaskInstances(
   actor: Actor,
 ): Promise<ChangedTaskInstance[]> {
   const { run, structure } = await findRun(ctx, selection.dagId, selection.runId);
-  const taskIds = selectTasks(structure, selection);
+  // As in Airflow, a task is cleared with the setups it needs and their teardowns.
+  const selected = withSetupsAndTeardowns(structure.tasks, selectTasks(structure, selection), Boolean(selection.upstream));
+  const taskIds = [...structure.tasks.keys()].filter((id) => selected.has(id));
   const cleared = await withTransaction(ctx.db, (trx) => clearInTransaction(trx, run, structure, taskIds, selection, actor));
   if (cleared.length > 0) await startQueuedRuns(ctx, run.dag_id);
   return inTaskOrder(structure, cleared);

@@ -1,4 +1,4 @@
-export { listDags, listImportErrors, setDagPaused, type DagSummary, type ImportErrorSummary } from './dags.js';
+export { listDags, listImportErrors, searchDags, setDagPaused, type DagSearch, type DagSummary, type ImportErrorSummary } from './dags.js';
 export { getTaskLogs, type TaskLogLine, type TaskLogQuery } from './logs.js';
 export {
   getRun,
@@ -37,7 +37,7 @@ export {
   type UserSummary,
 } from './users.js';
 export { API_TOKEN_PREFIX, createApiToken, findUserByApiToken, listApiTokens, revokeApiToken, type ApiTokenSummary } from './tokens.js';
-export { getDag, getDagSource, listDagVersions, searchDags, type DagDetail, type DagSearch, type DagVersionSummary } from './dag-details.js';
+export { getDag, getDagSource, listDagVersions, type DagDetail, type DagVersionSummary } from './dag-details.js';
 export {
   getRunSummary,
   getTaskInstance,

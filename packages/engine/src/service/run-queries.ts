@@ -37,7 +37,7 @@ export interface RunQuery {
 interface RunRow {
   dag_id: string; run_id: string; run_type: RunType; state: RunState; logical_date: Date; data_interval_start: Date;
   data_interval_end: Date; conf: Record<string, unknown>; triggered_by: string | null; note: string | null;
-  version_number: number; created_at: Date; queued_at: Date | null; start_date: Date | null; end_date: Date | null; total: string;
+  version_number: number; created_at: Date; queued_at: Date | null; start_date: Date | null; end_date: Date | null;
 }
 
 function toRun(r: RunRow): RunSummary {
@@ -51,24 +51,28 @@ function toRun(r: RunRow): RunSummary {
 const RUN_COLUMNS = sql`r.dag_id, r.run_id, r.run_type, r.state, r.logical_date, r.data_interval_start, r.data_interval_end, r.conf,
        r.triggered_by, r.note, v.version_number, r.created_at, r.queued_at, r.start_date, r.end_date`;
 
-/** One page of runs, newest first, with the total that match. */
+/** One page of runs, newest first, with the total that match (counted apart: the page itself reads only its rows). */
 export async function listRuns(db: Kysely<Database>, query: RunQuery = {}): Promise<{ runs: RunSummary[]; total: number }> {
-  const rows = await sql<RunRow>`
-    SELECT ${RUN_COLUMNS}, count(*) OVER () AS total
-      FROM tributary.dag_run r JOIN tributary.dag_version v ON v.id = r.dag_version_id
-     WHERE true
+  const where = sql`true
        ${query.dagId === undefined ? sql`` : sql`AND r.dag_id = ${query.dagId}`}
        ${query.state === undefined ? sql`` : sql`AND r.state = ${query.state}`}
-       ${query.runType === undefined ? sql`` : sql`AND r.run_type = ${query.runType}`}
-     ORDER BY r.id DESC
-     LIMIT ${query.limit ?? 100} OFFSET ${query.offset ?? 0}`.execute(db);
-  return { runs: rows.rows.map(toRun), total: rows.rows[0] ? Number(rows.rows[0].total) : 0 };
+       ${query.runType === undefined ? sql`` : sql`AND r.run_type = ${query.runType}`}`;
+  const [rows, count] = await Promise.all([
+    sql<RunRow>`
+      SELECT ${RUN_COLUMNS}
+        FROM tributary.dag_run r JOIN tributary.dag_version v ON v.id = r.dag_version_id
+       WHERE ${where}
+       ORDER BY r.id DESC
+       LIMIT ${query.limit ?? 100} OFFSET ${query.offset ?? 0}`.execute(db),
+    sql<{ n: string }>`SELECT count(*) AS n FROM tributary.dag_run r WHERE ${where}`.execute(db),
+  ]);
+  return { runs: rows.rows.map(toRun), total: Number(count.rows[0]?.n ?? 0) };
 }
 
 /** One run; `NotFoundError` when unknown. */
 export async function getRunSummary(db: Kysely<Database>, dagId: string, runId: string): Promise<RunSummary & { pk: number }> {
   const rows = await sql<RunRow & { id: number }>`
-    SELECT r.id, ${RUN_COLUMNS}, 1 AS total
+    SELECT r.id, ${RUN_COLUMNS}
       FROM tributary.dag_run r JOIN tributary.dag_version v ON v.id = r.dag_version_id
      WHERE r.dag_id = ${dagId} AND r.run_id = ${runId}`.execute(db);
   const row = rows.rows[0];

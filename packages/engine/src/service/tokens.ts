@@ -77,18 +77,21 @@ export async function revokeApiToken(db: Kysely<Database>, id: number, actor: Ac
   });
 }
 
-/** The enabled user an unexpired token belongs to, or null; records when the token was last used. */
+/** The enabled user an unexpired token belongs to, or null; records (to the minute) when it was last used. */
 export async function findUserByApiToken(db: Kysely<Database>, token: string): Promise<{ id: number; username: string; role: UserRole } | null> {
   if (!token.startsWith(API_TOKEN_PREFIX)) return null;
   const row = await db
-    .updateTable('tributary.api_token as t')
-    .set({ last_used_at: new Date() })
-    .from('tributary.web_user as u')
-    .whereRef('u.id', '=', 't.user_id')
+    .selectFrom('tributary.api_token as t')
+    .innerJoin('tributary.web_user as u', 'u.id', 't.user_id')
+    .select(['t.id as tokenId', 't.last_used_at', 'u.id', 'u.username', 'u.role'])
     .where('t.token_hash', '=', hashSecret(token))
     .where('u.disabled', '=', false)
     .where((eb) => eb.or([eb('t.expires_at', 'is', null), eb('t.expires_at', '>', new Date())]))
-    .returning(['u.id', 'u.username', 'u.role'])
     .executeTakeFirst();
-  return row ?? null;
+  if (!row) return null;
+  // One write a minute per token at most, not one per request.
+  if (!row.last_used_at || Date.now() - row.last_used_at.getTime() > 60_000) {
+    await db.updateTable('tributary.api_token').set({ last_used_at: new Date() }).where('id', '=', row.tokenId).execute();
+  }
+  return { id: row.id, username: row.username, role: row.role };
 }

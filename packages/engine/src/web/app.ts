@@ -9,6 +9,7 @@ import { authenticate } from './auth/middleware.js';
 import { authRoutes } from './auth/routes.js';
 import { apiError, describeWebError } from './errors.js';
 import { checkHealth } from './health.js';
+import { WebMetrics } from './metrics.js';
 import { pluginRoutesHandler, runPluginHealthChecks } from '../plugin/http.js';
 import { resolveWebOptions, type WebOptions } from './options.js';
 import { registerPages } from './pages/index.js';
@@ -53,6 +54,19 @@ export function createWebApp(engine: Tributary, options: WebOptions = {}): Hono<
       runPluginHealthChecks(engine.plugins),
     ]);
     return c.json({ ...report, plugins }, report.status === 'healthy' ? 200 : 503);
+  });
+  // Probes for the webserver itself: /healthz is about the whole deployment and answers 503 while
+  // schedulers or workers are down, which must not restart or unroute the monitor used to look into it.
+  app.get('/livez', (c) => c.json({ status: 'alive' }));
+  app.get('/readyz', async (c) => {
+    const database = (await checkHealth(engine.db, { heartbeatTimeoutMs: engine.config.heartbeatTimeoutMs })).database;
+    return c.json({ status: database.status === 'healthy' ? 'ready' : 'not ready', database }, database.status === 'healthy' ? 200 : 503);
+  });
+  let metrics: WebMetrics | null = null;
+  app.get('/metrics', async (c) => {
+    metrics ??= new WebMetrics(engine.db, { heartbeatTimeoutMs: engine.config.heartbeatTimeoutMs, cacheMs: resolved.metricsCacheMs });
+    const { contentType, body } = await metrics.render();
+    return c.body(body, 200, { 'Content-Type': contentType });
   });
 
   // Plugin routes (`/plugins/<name>/…`) answer callers outside the monitor (webhooks), so they sit

@@ -24,6 +24,11 @@ export interface WebOptions {
    * @defaultValue false
    */
   trustProxy?: boolean;
+  /**
+   * `/metrics` reads the database at most this often; scrapes in between get the same numbers.
+   * @defaultValue 5000
+   */
+  metricsCacheMs?: number;
 }
 
 /** {@link WebOptions} with every default applied. */
@@ -32,6 +37,7 @@ export interface ResolvedWebOptions {
   readonly sessionTtlMs: number;
   readonly maxBodyBytes: number;
   readonly trustProxy: boolean;
+  readonly metricsCacheMs: number;
 }
 
 /** Defaults of {@link WebOptions}. */
@@ -40,6 +46,7 @@ export const DEFAULT_WEB_OPTIONS: ResolvedWebOptions = Object.freeze({
   sessionTtlMs: 12 * 60 * 60 * 1000,
   maxBodyBytes: 1024 * 1024,
   trustProxy: false,
+  metricsCacheMs: 5_000,
 });
 
 const schema = z
@@ -48,6 +55,7 @@ const schema = z
     sessionTtlMs: z.number().int().positive().optional(),
     maxBodyBytes: z.number().int().positive().optional(),
     trustProxy: z.boolean().optional(),
+    metricsCacheMs: z.number().int().min(0).optional(),
   })
   .strict();
 

@@ -1,3 +1,4 @@
+import { skippedByFlow } from '../dag/flow.js';
 import { mappedArgsAt, resolveExpandValues } from '../dag/mapping.js';
 import type { SerializedTask, TaskContext } from '../dag/types.js';
 import { SkipTaskError, TaskTimeoutError, TributaryError, describeError } from '../errors.js';
@@ -138,9 +139,17 @@ export async function runClaimedTask(deps: TaskRunnerDeps, claimed: ClaimedTaskI
       await log.close();
       return;
     }
-    const json = serializeResult(value, ctx.xcomMaxBytes, where);
+    let result: unknown = value;
+    let decision: string | null = null;
+    if (task.flow) {
+      const outcome = skippedByFlow(structure.tasks, where, task.flow, value);
+      result = outcome.result;
+      if (outcome.skip.length > 0) decision = JSON.stringify({ skip: outcome.skip });
+      log.write('info', outcome.skip.length > 0 ? `Skipping downstream tasks: ${outcome.skip.join(', ')}` : 'Following every downstream task');
+    }
+    const json = serializeResult(result, ctx.xcomMaxBytes, where);
     log.write('info', `Task succeeded in ${Math.round(performance.now() - started)} ms${json === null ? '' : ` (result ${Buffer.byteLength(json)} bytes)`}`);
-    if (await recordSuccess(ctx, claimed, json, await log.drain())) {
+    if (await recordSuccess(ctx, claimed, json, await log.drain(), decision)) {
       await afterTaskFinished(ctx, claimed, 'success');
     } else {
       ctx.log.warn(where, 'task finished but its instance changed state meanwhile (cleared, marked or failed as a zombie); result discarded');

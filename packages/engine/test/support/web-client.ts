@@ -1,4 +1,5 @@
 import type { Hono } from 'hono';
+import { expect } from 'vitest';
 import type { Tributary } from '../../src/engine.js';
 import type { UserRole } from '../../src/db/schema.js';
 import { createApiToken } from '../../src/service/tokens.js';
@@ -77,4 +78,24 @@ export function bearer(app: Hono<WebEnv>, token: string, method: string, path: s
       ...(body === undefined ? {} : { body: JSON.stringify(body) }),
     }),
   );
+}
+
+/** Expect `status` and return the parsed JSON body (undefined when empty). */
+export async function expectJson<T = Record<string, unknown>>(response: Response | Promise<Response>, status = 200): Promise<T> {
+  const r = await response;
+  const text = await r.text();
+  expect(r.status, text).toBe(status);
+  return (text ? JSON.parse(text) : undefined) as T;
+}
+
+/** Expect an API error with `status` and return its `error` object. */
+export async function expectError(response: Response | Promise<Response>, status: number): Promise<{ code: string; message: string; field?: string }> {
+  return (await expectJson<{ error: { code: string; message: string; field?: string } }>(response, status)).error;
+}
+
+/** Seeded users of every role and a function calling `/api/v1` as one of them with their token. */
+export async function apiAs(app: Hono<WebEnv>, engine: Tributary) {
+  const users = await seedUsers(engine);
+  const as = (role: UserRole, method: string, path: string, body?: unknown) => bearer(app, users[role].token, method, `/api/v1${path}`, body);
+  return { users, as };
 }

@@ -1,6 +1,7 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { pauseDag } from '../../service/actions.js';
-import { getDag, getDagSource, listDagVersions, searchDags } from '../../service/dag-details.js';
+import { getDag, getDagSource, listDagVersions } from '../../service/dag-details.js';
+import { searchDags } from '../../service/dags.js';
 import { getRunSummary } from '../../service/run-queries.js';
 import { triggerDag } from '../../service/runs.js';
 import { requestActor, requireRole } from '../auth/middleware.js';

@@ -43,6 +43,8 @@ export function authRoutes(): Hono<WebEnv> {
     }
     const user = username && password ? await authenticateUser(db, username, password) : null;
     if (!user) {
+      // Forget addresses whose failures are all old, so the map cannot grow without bound.
+      if (failures.size > 10_000) for (const [key, times] of failures) if (now - times.at(-1)! >= LOGIN_WINDOW_MS) failures.delete(key);
       failures.set(ip, [...recent, now]);
       await recordAudit(db, { name: username || 'anonymous', origin: ip }, { action: 'login_failed' });
       if (wantsJson(c)) return apiError(c, 401, 'LOGIN_FAILED', 'wrong username or password', 'password');
