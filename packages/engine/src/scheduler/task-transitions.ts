@@ -4,11 +4,9 @@ import type { TaskState } from '../db/schema.js';
 import { withTransaction } from '../db/transaction.js';
 import type { ErrorInfo } from '../errors.js';
 import type { TaskJob } from '../queue/task-queue.js';
-import { advanceRun } from './advance.js';
 import type { DagStructure, EngineContext } from './context.js';
 import { queueScheduled } from './queue-scheduled.js';
-import { finishRunIfDone } from './run-lifecycle.js';
-import { type LogLine, claimBatcher, probeBatcher, successBatcher, upstreamBatcher } from './transition-batches.js';
+import { type ClaimInput, type LogLine, claimBatcher, successBatcher, upstreamBatcher } from './transition-batches.js';
 
 /** Who is running a task instance. */
 export interface WorkerIdentity {
@@ -27,6 +25,8 @@ export interface ClaimedTaskInstance {
   mapIndex: number;
   tryNumber: number;
   maxTries: number;
+  /** The pool whose slots it occupies. */
+  pool: string;
   runId: string;
   runType: RunType;
   logicalDate: Date;
@@ -34,6 +34,8 @@ export interface ClaimedTaskInstance {
   dataIntervalEnd: Date;
   conf: Record<string, unknown>;
   dagVersionId: number;
+  /** Upstream results, when the claim read them (see {@link upstreamResults} otherwise). */
+  upstream?: Record<string, unknown>;
 }
 
 /**
@@ -46,7 +48,16 @@ export async function claimTaskInstance(
   job: TaskJob,
   worker: WorkerIdentity,
 ): Promise<ClaimedTaskInstance | null> {
-  return claimBatcher(ctx.db).run({ tiId: job.tiId, tryNumber: job.tryNumber, worker });
+  // A job that names the DAG version and task lets the claim read the upstream results too.
+  let upstream: ClaimInput['upstream'];
+  if (job.dagVersionId !== undefined && job.taskId !== undefined) {
+    const structure = await ctx.versions.get(job.dagVersionId).catch(() => null);
+    const task = structure?.tasks.get(job.taskId);
+    if (structure && task) {
+      upstream = { versionId: job.dagVersionId, taskIds: task.upstream, mapped: task.upstream.filter((id) => structure.tasks.get(id)?.expand) };
+    }
+  }
+  return claimBatcher(ctx.db).run({ tiId: job.tiId, tryNumber: job.tryNumber, worker, upstream });
 }
 
 /**
@@ -155,29 +166,4 @@ export async function wakeRetry(ctx: EngineContext, tiId: number): Promise<boole
     await queueScheduled(trx, ctx, [row.dag_id]);
     return true;
   });
-}
-
-/**
- * After a task instance reached `state`: settle or queue its downstream tasks, hand its freed slot to
- * a waiting task, and settle the run when nothing is left to do.
- */
-export async function afterTaskFinished(
-  ctx: EngineContext,
-  ti: { runPk: number; dagId: string; taskId: string; dagVersionId: number },
-  state: TaskState,
-): Promise<void> {
-  const finished = state === 'success' || state === 'failed' || state === 'skipped' || state === 'upstream_failed';
-  const structure = finished ? await ctx.versions.get(ti.dagVersionId) : null;
-  const downstream = structure?.tasks.get(ti.taskId)?.downstream ?? [];
-  if (structure && downstream.length > 0) {
-    await withTransaction(ctx.db, async (trx) => {
-      const advanced = await advanceRun(trx, ctx, { id: ti.runPk, dag_id: ti.dagId }, structure, downstream);
-      if (advanced.scheduled === 0) await queueScheduled(trx, ctx, [ti.dagId]);
-    });
-  }
-  // Read after the commit above (and the caller's): the last of concurrent finishers sees the run done.
-  // With no downstream tasks, the freed slot goes to a waiting task only when the DAG has one.
-  const probe = await probeBatcher(ctx.db).run({ runPk: ti.runPk, dagId: ti.dagId, checkWaiting: downstream.length === 0 });
-  if (probe.waiting) await withTransaction(ctx.db, (trx) => queueScheduled(trx, ctx, [ti.dagId]));
-  if (finished && !probe.unfinished) await finishRunIfDone(ctx, ti.runPk);
 }

@@ -23,7 +23,7 @@ export interface TaskTryResult {
 }
 
 const CLAIMED_COLUMNS = sql`c.id, c.run_pk AS "runPk", c.dag_id AS "dagId", c.task_id AS "taskId", c.map_index AS "mapIndex",
-  c.try_number AS "tryNumber", c.max_tries AS "maxTries", r.run_id AS "runId", r.run_type AS "runType",
+  c.try_number AS "tryNumber", c.max_tries AS "maxTries", c.pool, r.run_id AS "runId", r.run_type AS "runType",
   r.logical_date AS "logicalDate", r.data_interval_start AS "dataIntervalStart",
   r.data_interval_end AS "dataIntervalEnd", r.conf, r.dag_version_id AS "dagVersionId"`;
 
@@ -37,7 +37,7 @@ async function adoptTry(deps: TaskRunnerDeps, tiId: number, tryNumber: number, i
     WITH adopted AS (
       UPDATE tributary.task_instance SET hostname = ${identity.hostname}, pid = ${identity.pid}, heartbeat_at = now(), updated_at = now()
        WHERE id = ${tiId} AND state = 'running' AND try_number = ${tryNumber}
-      RETURNING id, run_pk, dag_id, task_id, map_index, try_number, max_tries
+      RETURNING id, run_pk, dag_id, task_id, map_index, try_number, max_tries, pool
     ), tried AS (
       UPDATE tributary.task_try t SET hostname = ${identity.hostname}, pid = ${identity.pid}
         FROM adopted a WHERE t.ti_id = a.id AND t.try_number = a.try_number

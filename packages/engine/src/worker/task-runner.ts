@@ -6,8 +6,8 @@ import { OUTCOME_RECORDED } from '../executor/executor.js';
 import type { Executors } from '../executor/executors.js';
 import type { EngineContext } from '../scheduler/context.js';
 import type { RetryWaker } from '../scheduler/retry-waker.js';
+import { afterTaskFinished } from '../scheduler/after-finish.js';
 import {
-  afterTaskFinished,
   recordFailure,
   recordSkipped,
   recordSuccess,
@@ -88,8 +88,20 @@ export interface TaskRunnerDeps {
  * execute it with its timeout, store the result or the error, and advance the run.
  * `abort` lets the worker stop it (kill, shutdown); the timeout aborts it too.
  */
-export async function runClaimedTask(deps: TaskRunnerDeps, claimed: ClaimedTaskInstance, abort: AbortController): Promise<void> {
+export async function runClaimedTask(
+  deps: TaskRunnerDeps,
+  claimed: ClaimedTaskInstance,
+  abort: AbortController,
+  onExecuted: () => void = () => {},
+): Promise<void> {
   const { ctx } = deps;
+  // The executor is done with the try once its work settles: recording the outcome needs no slot.
+  let executed = false;
+  const markExecuted = (): void => {
+    if (executed) return;
+    executed = true;
+    onExecuted();
+  };
   const where = { dagId: claimed.dagId, taskId: claimed.taskId };
   const structure = await ctx.versions.get(claimed.dagVersionId);
   const task: SerializedTask | undefined = structure.tasks.get(claimed.taskId);
@@ -112,8 +124,9 @@ export async function runClaimedTask(deps: TaskRunnerDeps, claimed: ClaimedTaskI
       const ms = task.executionTimeoutMs;
       timer = setTimeout(() => abort.abort(new TaskTimeoutError(claimed.dagId, claimed.taskId, ms)), ms);
     }
-    const upstream = await upstreamResults(ctx, claimed.runPk, task.upstream, structure);
+    const upstream = claimed.upstream ?? (await upstreamResults(ctx, claimed.runPk, task.upstream, structure));
     const args = taskArguments(task, claimed, upstream);
+    let logger: TaskContext['log'] | undefined;
     const context: TaskContext = {
       dagId: claimed.dagId,
       runId: claimed.runId,
@@ -127,7 +140,10 @@ export async function runClaimedTask(deps: TaskRunnerDeps, claimed: ClaimedTaskI
       params: claimed.conf,
       upstream,
       args,
-      log: createTaskLogger(log),
+      // A pino logger per try costs more than a no-op task: made when the task first logs.
+      get log() {
+        return (logger ??= createTaskLogger(log));
+      },
       signal: abort.signal,
     };
     const execution = Promise.resolve().then(() =>
@@ -135,6 +151,7 @@ export async function runClaimedTask(deps: TaskRunnerDeps, claimed: ClaimedTaskI
     );
     const value = external ? await execution : await raceAbort(execution, abort.signal);
     clearTimeout(timer);
+    markExecuted();
     if (value === OUTCOME_RECORDED) {
       await log.close();
       return;
@@ -156,6 +173,7 @@ export async function runClaimedTask(deps: TaskRunnerDeps, claimed: ClaimedTaskI
     }
   } catch (caught) {
     clearTimeout(timer);
+    markExecuted();
     if (caught instanceof SkipTaskError) {
       log.write('info', `Task skipped itself: ${caught.message}`);
       await log.close();
