@@ -1,4 +1,4 @@
-import { interpretPoke, nextPokeDelayMs, SensorTimeoutError, type ResolvedSensorOptions } from '../dag/sensor-options.js';
+import { interpretPoke, nextPokeDelayMs, SensorFailedError, SensorTimeoutError, type ResolvedSensorOptions } from '../dag/sensor-options.js';
 import { SkipTaskError } from '../errors.js';
 import type { SensorProgress } from '../scheduler/sensor-transitions.js';
 import type { TaskLogWriter } from './task-log.js';
@@ -48,7 +48,8 @@ function pause(ms: number, signal: AbortSignal): Promise<void> {
  * with the poke's value when done; after a poke that is not, throw {@link SensorTimeoutError} (or
  * `SkipTaskError` with `softFail`) once `timeout` has passed since the try's first poke, else wait
  * the next interval — in this try (`poke` mode) or by resolving a {@link SensorReschedule}
- * (`reschedule` mode). An exception from a poke propagates: the try fails with normal retries.
+ * (`reschedule` mode). An exception from a poke propagates: the try fails with normal retries (a
+ * {@link SensorFailedError} skips the sensor instead with `softFail`).
  */
 export async function pokeUntilDone(run: SensorRun): Promise<unknown> {
   const { sensor, where, log } = run;
@@ -58,7 +59,14 @@ export async function pokeUntilDone(run: SensorRun): Promise<unknown> {
   for (;;) {
     pokes++;
     const pokeStartedAt = Date.now();
-    const { done, value } = interpretPoke(await run.poke(), where);
+    let poked: unknown;
+    try {
+      poked = await run.poke();
+    } catch (error) {
+      if (error instanceof SensorFailedError && sensor.softFail) throw new SkipTaskError(`${error.message}; skipped because of softFail`);
+      throw error;
+    }
+    const { done, value } = interpretPoke(poked, where);
     if (done) {
       log.write('info', `Sensor condition met at poke ${pokes}`);
       return value;
