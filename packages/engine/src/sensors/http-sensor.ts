@@ -58,7 +58,8 @@ export function valueAtPath(value: unknown, path: string): unknown {
   return current;
 }
 
-function checkBody(check: HttpResponseCheck, text: string): { ok: boolean; why: string } {
+/** Whether a response body passes the sensor's check, and why not. @internal */
+export function checkBody(check: HttpResponseCheck, text: string): { ok: boolean; why: string } {
   if (check.contains !== undefined && !text.includes(check.contains)) return { ok: false, why: `the body does not contain ${JSON.stringify(check.contains)}` };
   if (check.matches !== undefined && !new RegExp(check.matches).test(text)) return { ok: false, why: `the body does not match /${check.matches}/` };
   if (check.jsonPath !== undefined) {

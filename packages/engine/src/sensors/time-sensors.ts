@@ -13,13 +13,18 @@ function reached(target: Date, context: Context, now: Date): boolean {
 
 /**
  * The moment `time` (HH:MM[:SS]) falls on the day the run's data interval ends, in `timezone`. A
- * wall-clock time skipped by a DST change falls at the shifted instant.
+ * wall-clock time skipped by a DST change comes an hour on (02:30 becomes 03:30), as the clocks jump;
+ * a repeated one comes at its first occurrence.
  */
 export function timeSensorTarget(args: TimeSensorArgs, dataIntervalEnd: Date): Date {
   const timezone = args.timezone ?? 'UTC';
   const local = new Date(dataIntervalEnd.getTime() + zoneOffsetMs(dataIntervalEnd, timezone));
-  const day = local.toISOString().slice(0, 10);
-  return parseDateInZone(`${day}T${args.time.length === 5 ? `${args.time}:00` : args.time}`, timezone)!;
+  const wallClock = `${local.toISOString().slice(0, 10)}T${args.time.length === 5 ? `${args.time}:00` : args.time}`;
+  const guess = parseDateInZone(wallClock, timezone)!;
+  const wanted = Date.parse(`${wallClock}Z`);
+  if (guess.getTime() + zoneOffsetMs(guess, timezone) === wanted) return guess;
+  // The time falls in a DST gap (02:30 on a spring-forward day): it comes when clocks jump past it.
+  return new Date(wanted - zoneOffsetMs(new Date(guess.getTime() - 6 * 3_600_000), timezone));
 }
 
 /** `timeSensor`: done once the time of day has come on the day the run's data interval ends (Airflow's `TimeSensor`). */
