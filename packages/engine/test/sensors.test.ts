@@ -5,8 +5,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createPool } from '../src/service/pools.js';
 import { triggerDag, waitForRun } from '../src/service/runs.js';
 import { openTestEngine } from '../src/testing/index.js';
+import { createWebApp } from '../src/web/app.js';
 import type { Worker } from '../src/worker/worker.js';
 import { FIXTURE_DAGS, PACKAGE_DIR, eventually, setupEngine, type TestSetup } from './helpers.js';
+import { bearer, expectJson, seedUsers } from './support/web-client.js';
 
 let setup: TestSetup;
 let dir: string;
@@ -23,6 +25,8 @@ afterAll(async () => {
 });
 
 const marker = (name: string): string => join(dir, name);
+/** When the last recorded poke ended. */
+const ledgerEnd = (rows: { end_date: Date }[]): number => Math.max(...rows.map((r) => r.end_date.getTime()));
 
 async function instance(runPk: number, taskId: string) {
   return setup.engine.db.selectFrom('tributary.task_instance').selectAll().where('run_pk', '=', runPk).where('task_id', '=', taskId).executeTakeFirstOrThrow();
@@ -177,6 +181,18 @@ describe('a rescheduled sensor across a restart of every process', () => {
 
     const second = await openTestEngine({ projectDir: PACKAGE_DIR, dagsFolders: [FIXTURE_DAGS], databaseUrl: setup.database.url });
     try {
+      // Nothing runs yet: both sensors wait up_for_reschedule, as the REST API and /metrics show.
+      const app = createWebApp(second, { metricsCacheMs: 0 });
+      const { viewer } = await seedUsers(second);
+      const detail = await expectJson<{ state: string; tryNumber: number; nextRetryAt: string }>(
+        bearer(app, viewer.token, 'GET', `/api/v1/dags/sensor_restart/runs/${encodeURIComponent(run.run_id)}/tasks/wait_forever`),
+      );
+      expect(detail).toMatchObject({ state: 'up_for_reschedule', tryNumber: 1 });
+      expect(new Date(detail.nextRetryAt).getTime()).toBeGreaterThan(ledgerEnd(await second.db.selectFrom('tributary.task_reschedule').selectAll().where('ti_id', '=', forever.id).execute()));
+      const tries = await expectJson<{ tries: { state: string }[] }>(bearer(app, viewer.token, 'GET', `/api/v1/dags/sensor_restart/runs/${encodeURIComponent(run.run_id)}/tasks/wait_forever/tries`));
+      expect(tries.tries.map((t) => t.state)).toEqual(['up_for_reschedule']);
+      expect(await (await app.request('/metrics')).text()).toMatch(/tributary_task_instances\{state="up_for_reschedule"\} 2\n/);
+
       second.startScheduler();
       await second.startWorker({ concurrency: 2 });
       await eventually(async () => {
