@@ -1,6 +1,6 @@
 import { sql, type Transaction } from 'kysely';
 import type { Database } from '../db/schema.js';
-import type { EngineContext } from './context.js';
+import type { DagStructure, EngineContext } from './context.js';
 
 /** A task instance about to be queued, as far as per-task limits care. */
 export interface LimitedCandidate {
@@ -40,15 +40,16 @@ export class TaskLimits {
     this.#ctx = ctx;
   }
 
-  async #limitsOf(c: LimitedCandidate): Promise<Limits> {
-    const task = (await this.#ctx.versions.get(c.dag_version_id, this.#trx)).tasks.get(c.task_id);
-    if (!task) return NO_LIMITS;
-    return { perDag: task.maxActiveInstances ?? null, perRun: task.maxActiveInstancesPerRun ?? null };
-  }
-
   /** Read the occupancy of the limited tasks among `candidates` not counted yet; returns each candidate's limits. */
   async load(candidates: readonly LimitedCandidate[]): Promise<Limits[]> {
-    const limits = await Promise.all(candidates.map((c) => this.#limitsOf(c)));
+    // Limits live in the DAG version (cached in memory): one lookup per version, not per candidate.
+    const versions = new Map<number, DagStructure>();
+    for (const id of new Set(candidates.map((c) => c.dag_version_id))) versions.set(id, await this.#ctx.versions.get(id, this.#trx));
+    const limits = candidates.map((c): Limits => {
+      const task = versions.get(c.dag_version_id)!.tasks.get(c.task_id);
+      if (!task || (task.maxActiveInstances == null && task.maxActiveInstancesPerRun == null)) return NO_LIMITS;
+      return { perDag: task.maxActiveInstances ?? null, perRun: task.maxActiveInstancesPerRun ?? null };
+    });
     const missing = new Map<string, { dag: string; task: string }>();
     candidates.forEach((c, i) => {
       const l = limits[i]!;
