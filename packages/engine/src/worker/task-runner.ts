@@ -129,6 +129,8 @@ export async function runClaimedTask(deps: TaskRunnerDeps, claimed: ClaimedTaskI
   log.onError = (error) => ctx.log.warn({ err: error, ...where }, 'writing task log lines failed');
   const started = performance.now();
   let timer: NodeJS.Timeout | undefined;
+  /** This process pokes the sensor (not a pod that records its own outcome). */
+  let pokesHere = false;
   try {
     if (!task) {
       throw new TributaryError('TASK_MISSING', `DAG '${claimed.dagId}': task '${claimed.taskId}' is not in DAG version ${claimed.dagVersionId}`);
@@ -166,6 +168,7 @@ export async function runClaimedTask(deps: TaskRunnerDeps, claimed: ClaimedTaskI
       executor.execute({ task: task.kind === 'operator' ? { ...task, args } : task, dagId: claimed.dagId, taskInstanceId: claimed.id, file: structure.serialized.file, context, log });
     // A sensor pokes until done; a pod running one (its own outcome) pokes in the pod.
     const sensor = external ? null : task.sensor;
+    pokesHere = sensor !== null;
     const execution = Promise.resolve().then(() => (sensor ? pokeSensor(deps, claimed, sensor, run, abort.signal, log) : run()));
     const value = external ? await execution : await raceAbort(execution, abort.signal);
     clearTimeout(timer);
@@ -194,7 +197,7 @@ export async function runClaimedTask(deps: TaskRunnerDeps, claimed: ClaimedTaskI
     }
   } catch (caught) {
     clearTimeout(timer);
-    if (caught instanceof WorkerShutdownError && task?.sensor?.mode === 'reschedule') {
+    if (caught instanceof WorkerShutdownError && pokesHere && task?.sensor?.mode === 'reschedule') {
       // Between pokes a rescheduled sensor holds nothing: hand it to another worker at once.
       log.write('warn', 'The worker is shutting down: rescheduling the sensor to poke again now');
       await rescheduleSensor(deps, claimed, new SensorReschedule(new Date(), 0, Date.now()), log);
