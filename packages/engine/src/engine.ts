@@ -87,7 +87,7 @@ export class Tributary {
     );
     this.#dagBag = new DagBag(config.projectDir);
     this.#kubernetes = new KubernetesAccess(config.kubernetes);
-    this.plugins = new PluginRegistry(config.projectDir, [createBuiltinPlugin(this.#kubernetes, database.db)], { database, log });
+    this.plugins = new PluginRegistry(config.projectDir, [createBuiltinPlugin(this.#kubernetes, database.db, config.objectStore)], { database, log });
   }
 
   /** Resolve the configuration, connect (starting embedded PostgreSQL when no URL is set), migrate, start the queue. */

@@ -3,6 +3,7 @@ import { TributaryError } from '../errors.js';
 import { registerBackfillCommands } from './commands/backfill.js';
 import { registerDagCommands } from './commands/dags.js';
 import { registerPluginCommands } from './commands/plugins.js';
+import { registerPoolCommands } from './commands/pools.js';
 import { registerRunCommands } from './commands/runs.js';
 import { registerServiceCommands } from './commands/services.js';
 import { registerTaskCommands } from './commands/tasks.js';
@@ -28,6 +29,7 @@ export function buildProgram(): Command {
   registerTaskCommands(program);
   registerRunCommands(program);
   registerBackfillCommands(program);
+  registerPoolCommands(program);
   registerPluginCommands(program);
   registerUserCommands(program);
   return program;

@@ -165,9 +165,13 @@ export class TaskQueue {
     );
   }
 
-  /** Stop serving a worker queue; waits for running handlers. */
-  async stopWorking(workerQueue: string): Promise<void> {
-    await this.#boss.offWork(queueNameFor(workerQueue), { wait: true });
+  /**
+   * Stop serving a worker queue — only the subscription `id` returned by {@link TaskQueue.work} when
+   * given (another worker of this process may serve the same queue), else every one; waits for
+   * running handlers.
+   */
+  async stopWorking(workerQueue: string, id?: string): Promise<void> {
+    await this.#boss.offWork(queueNameFor(workerQueue), id === undefined ? { wait: true } : { wait: true, id });
   }
 
   /** Delete a worker queue and its jobs (used for the private queue of `dags test`). */

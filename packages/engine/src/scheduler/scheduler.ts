@@ -51,7 +51,7 @@ export interface SchedulerPassSummary {
 
 /**
  * Creates scheduled runs when they come due, steps running backfills, fails task instances whose worker stopped heart-beating
- * (retrying them if they have tries left), wakes overdue retries, and periodically sweeps running
+ * (retrying them if they have tries left), wakes overdue retries and sensor reschedules, and periodically sweeps running
  * runs. Readiness after a task finishes is handled by the worker that ran it; the sweep only catches
  * what a crash interrupted. Any number of schedulers can run against one database.
  */
@@ -249,10 +249,11 @@ export class Scheduler {
   }
 
   async #wakeOverdueRetries(): Promise<number> {
-    // Processes wake their own retries on time; this only picks up those whose process is gone.
+    // Processes wake their own retries and sensor reschedules on time; this only picks up those
+    // whose process is gone.
     const overdue = await sql<{ id: number }>`
       SELECT id FROM tributary.task_instance
-       WHERE state = 'up_for_retry' AND next_retry_at < now() - interval '2 seconds' LIMIT 500`.execute(this.#ctx.db);
+       WHERE state IN ('up_for_retry', 'up_for_reschedule') AND next_retry_at < now() - interval '2 seconds' LIMIT 500`.execute(this.#ctx.db);
     let woken = 0;
     for (const row of overdue.rows) if (await wakeRetry(this.#ctx, row.id)) woken++;
     return woken;

@@ -152,14 +152,15 @@ export async function recordFailure(
 }
 
 /**
- * Move a task instance whose retry time has come from `up_for_retry` to `scheduled` and queue it
- * (within pool and DAG limits). Returns false when it is not (or no longer) due.
+ * Move a task instance whose time has come — a retry (`up_for_retry`) or a sensor's next poke
+ * (`up_for_reschedule`) — to `scheduled` and queue it (within pool and DAG limits). Returns false
+ * when it is not (or no longer) due.
  */
 export async function wakeRetry(ctx: EngineContext, tiId: number): Promise<boolean> {
   return withTransaction(ctx.db, async (trx) => {
     const woken = await sql<{ dag_id: string }>`
       UPDATE tributary.task_instance SET state = 'scheduled', next_retry_at = NULL, updated_at = now()
-       WHERE id = ${tiId} AND state = 'up_for_retry' AND next_retry_at <= now() + interval '5 milliseconds'
+       WHERE id = ${tiId} AND state IN ('up_for_retry', 'up_for_reschedule') AND next_retry_at <= now() + interval '5 milliseconds'
       RETURNING dag_id`.execute(trx);
     const row = woken.rows[0];
     if (!row) return false;

@@ -75,10 +75,12 @@ async function flushClaims(db: Kysely<Database>, inputs: ClaimInput[]): Promise<
     ), wanted AS (
       SELECT * FROM unnest(${wantedTis}::bigint[], ${wantedTasks}::text[]) AS w(ti_id, task_id)
     ), claimed AS (
+      -- A sensor resuming after a reschedule continues its try: same number, same start.
       UPDATE tributary.task_instance t
-         SET state = 'running', try_number = t.try_number + 1, start_date = now(), end_date = NULL,
+         SET state = 'running', try_number = t.try_number + CASE WHEN t.resuming THEN 0 ELSE 1 END,
+             start_date = CASE WHEN t.resuming THEN coalesce(t.start_date, now()) ELSE now() END, end_date = NULL,
              heartbeat_at = now(), hostname = j.hostname, worker_id = j.worker_id, pid = j.pid,
-             executor = j.executor, next_retry_at = NULL, updated_at = now()
+             executor = j.executor, next_retry_at = NULL, resuming = false, updated_at = now()
         FROM job j
        -- IS NOT DISTINCT FROM: a plain state test matches the partial indexes on state, which the
        -- planner then scans whole (every queued instance) instead of looking up these ids.
@@ -87,6 +89,9 @@ async function flushClaims(db: Kysely<Database>, inputs: ClaimInput[]): Promise<
     ), tried AS (
       INSERT INTO tributary.task_try (ti_id, try_number, state, hostname, worker_id, pid, start_date)
       SELECT id, try_number, 'running', hostname, worker_id, pid, start_date FROM claimed
+      ON CONFLICT (ti_id, try_number) DO UPDATE
+        SET state = 'running', end_date = NULL, duration_ms = NULL,
+            hostname = EXCLUDED.hostname, worker_id = EXCLUDED.worker_id, pid = EXCLUDED.pid
     ), cleared AS (
       DELETE FROM tributary.xcom x USING claimed c
        WHERE x.run_pk = c.run_pk AND x.task_id = c.task_id AND x.map_index = c.map_index

@@ -1,7 +1,8 @@
 import { skippedByFlow } from '../dag/flow.js';
 import { mappedArgsAt, resolveExpandValues } from '../dag/mapping.js';
+import { SensorTimeoutError, type ResolvedSensorOptions } from '../dag/sensor-options.js';
 import type { SerializedTask, TaskContext } from '../dag/types.js';
-import { SkipTaskError, TaskTimeoutError, TributaryError, describeError } from '../errors.js';
+import { SkipTaskError, TaskTimeoutError, TributaryError, WorkerShutdownError, describeError } from '../errors.js';
 import { OUTCOME_RECORDED } from '../executor/executor.js';
 import type { Executors } from '../executor/executors.js';
 import type { EngineContext } from '../scheduler/context.js';
@@ -14,6 +15,8 @@ import {
   upstreamResults,
   type ClaimedTaskInstance,
 } from '../scheduler/task-transitions.js';
+import { loadSensorProgress, recordReschedule } from '../scheduler/sensor-transitions.js';
+import { SensorReschedule, pokeUntilDone } from './sensor-runner.js';
 import { TaskLogWriter, createTaskLogger } from './task-log.js';
 
 /** A task's result could not be stored as XCom. */
@@ -74,6 +77,35 @@ function taskArguments(task: SerializedTask, claimed: ClaimedTaskInstance, upstr
   return { ...fixed, ...mappedArgsAt(where, resolveExpandValues(where, task.expand, upstream), claimed.mapIndex) };
 }
 
+/** Poke a sensor until done, resuming a rescheduled try where it stands. */
+async function pokeSensor(
+  deps: TaskRunnerDeps,
+  claimed: ClaimedTaskInstance,
+  sensor: ResolvedSensorOptions,
+  poke: () => Promise<unknown>,
+  signal: AbortSignal,
+  log: TaskLogWriter,
+): Promise<unknown> {
+  const progress = sensor.mode === 'reschedule' ? await loadSensorProgress(deps.ctx, claimed) : { pokes: 0, elapsedMs: 0 };
+  return pokeUntilDone({ sensor, where: { dagId: claimed.dagId, taskId: claimed.taskId }, progress, poke, signal, log });
+}
+
+/** End a sensor's poke as `up_for_reschedule`, wake it at its next poke time, and free its slot for others. */
+async function rescheduleSensor(deps: TaskRunnerDeps, claimed: ClaimedTaskInstance, reschedule: SensorReschedule, log: TaskLogWriter): Promise<void> {
+  const { ctx } = deps;
+  const recorded = await recordReschedule(ctx, claimed, {
+    pokeStartedMsAgo: Math.max(0, Date.now() - reschedule.pokeStartedAt),
+    rescheduleAt: reschedule.at,
+    logLines: await log.drain(),
+  });
+  if (!recorded) {
+    ctx.log.warn({ dagId: claimed.dagId, taskId: claimed.taskId }, 'sensor poked but its instance changed state meanwhile; reschedule discarded');
+    return;
+  }
+  deps.retries.schedule(claimed.id, reschedule.at);
+  await afterTaskFinished(ctx, claimed, 'up_for_reschedule');
+}
+
 /** What {@link runClaimedTask} needs. */
 export interface TaskRunnerDeps {
   ctx: EngineContext;
@@ -109,6 +141,8 @@ export async function runClaimedTask(
   log.onError = (error) => ctx.log.warn({ err: error, ...where }, 'writing task log lines failed');
   const started = performance.now();
   let timer: NodeJS.Timeout | undefined;
+  /** This process pokes the sensor (not a pod that records its own outcome). */
+  let pokesHere = false;
   try {
     if (!task) {
       throw new TributaryError('TASK_MISSING', `DAG '${claimed.dagId}': task '${claimed.taskId}' is not in DAG version ${claimed.dagVersionId}`);
@@ -146,14 +180,21 @@ export async function runClaimedTask(
       },
       signal: abort.signal,
     };
-    const execution = Promise.resolve().then(() =>
-      executor.execute({ task: task.kind === 'operator' ? { ...task, args } : task, dagId: claimed.dagId, taskInstanceId: claimed.id, file: structure.serialized.file, context, log }),
-    );
+    const run = (): Promise<unknown> =>
+      executor.execute({ task: task.kind === 'operator' ? { ...task, args } : task, dagId: claimed.dagId, taskInstanceId: claimed.id, file: structure.serialized.file, context, log });
+    // A sensor pokes until done; a pod running one (its own outcome) pokes in the pod.
+    const sensor = external ? null : task.sensor;
+    pokesHere = sensor !== null;
+    const execution = Promise.resolve().then(() => (sensor ? pokeSensor(deps, claimed, sensor, run, abort.signal, log) : run()));
     const value = external ? await execution : await raceAbort(execution, abort.signal);
     clearTimeout(timer);
     markExecuted();
     if (value === OUTCOME_RECORDED) {
       await log.close();
+      return;
+    }
+    if (value instanceof SensorReschedule) {
+      await rescheduleSensor(deps, claimed, value, log);
       return;
     }
     let result: unknown = value;
@@ -174,6 +215,12 @@ export async function runClaimedTask(
   } catch (caught) {
     clearTimeout(timer);
     markExecuted();
+    if (caught instanceof WorkerShutdownError && pokesHere && task?.sensor?.mode === 'reschedule') {
+      // Between pokes a rescheduled sensor holds nothing: hand it to another worker at once.
+      log.write('warn', 'The worker is shutting down: rescheduling the sensor to poke again now');
+      await rescheduleSensor(deps, claimed, new SensorReschedule(new Date(), 0, Date.now()), log);
+      return;
+    }
     if (caught instanceof SkipTaskError) {
       log.write('info', `Task skipped itself: ${caught.message}`);
       await log.close();
@@ -182,13 +229,15 @@ export async function runClaimedTask(
     }
     const error = describeError(caught);
     log.write('error', `Task failed after ${Math.round(performance.now() - started)} ms: ${error.stack ?? `${error.name}: ${error.message}`}`);
+    // A sensor that timed out fails for good, as Airflow's AirflowSensorTimeout does.
+    const retry = !(caught instanceof SensorTimeoutError);
     const outcome = task
-      ? await recordFailure(ctx, claimed, task, error)
+      ? await recordFailure(ctx, claimed, task, error, retry)
       : await recordFailure(ctx, claimed, { retryDelayMs: 0, retryExponentialBackoff: false, maxRetryDelayMs: 0 }, error, false);
     if (outcome?.state === 'up_for_retry') {
       log.write('warn', `Marked up_for_retry; try ${claimed.tryNumber + 1} starts at ${outcome.retryAt!.toISOString()}`);
     } else if (outcome) {
-      log.write('error', 'Marked failed: no tries left');
+      log.write('error', retry ? 'Marked failed: no tries left' : 'Marked failed: the sensor timed out (not retried)');
     }
     await log.close();
     if (!outcome) {

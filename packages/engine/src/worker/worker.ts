@@ -67,6 +67,8 @@ export class Worker {
   #beating: Promise<void> | null = null;
   #uncapture: (() => void) | null = null;
   #started = false;
+  /** This worker's queue subscriptions, so stopping it leaves other workers of the process serving. */
+  readonly #subscriptions: { queue: string; id: string }[] = [];
 
   constructor(ctx: EngineContext, config: WorkerConfig, executors: Executors, retries: RetryWaker) {
     this.#ctx = ctx;
@@ -112,7 +114,8 @@ export class Worker {
     }, this.#ctx.timings.heartbeatIntervalMs);
     this.#heartbeat.unref();
     for (const queue of this.#config.queues) {
-      await this.#ctx.queue.work(queue, this.#config.concurrency, (job) => this.#handle(job));
+      const id = await this.#ctx.queue.work(queue, this.#config.concurrency, (job) => this.#handle(job));
+      this.#subscriptions.push({ queue, id });
     }
     this.#ctx.log.info({ worker: this.identity.id, queues: this.#config.queues, concurrency: this.#config.concurrency }, 'worker started');
   }
@@ -124,7 +127,7 @@ export class Worker {
   async stop(): Promise<void> {
     if (!this.#started) return;
     this.#started = false;
-    const stopping = Promise.all(this.#config.queues.map((q) => this.#ctx.queue.stopWorking(q)));
+    const stopping = Promise.all(this.#subscriptions.splice(0).map((s) => this.#ctx.queue.stopWorking(s.queue, s.id)));
     const grace = new Promise<void>((resolve) => setTimeout(resolve, this.#config.shutdownGraceMs).unref());
     await Promise.race([Promise.all([...this.#running.values()].map((r) => r.done)), grace]);
     for (const running of this.#running.values()) {
