@@ -21,7 +21,7 @@ export interface Scenario {
   run(ctx: ScenarioContext): Promise<BenchResult[]>;
 }
 
-const BENCH_DIR = join(dirname(fileURLToPath(import.meta.url)), '..');
+export const BENCH_DIR = join(dirname(fileURLToPath(import.meta.url)), '..');
 
 /** A folder for generated DAG files, inside the bench package so they resolve `@tributary/engine`. */
 export function workFolder(name: string): { dir: string; write(file: string, source: string): string; remove(): void } {
@@ -53,7 +53,7 @@ export async function unlimitedPool(engine: Tributary, name: string): Promise<vo
 export async function benchEngine(
   ctx: ScenarioContext,
   options: EngineConfig,
-): Promise<{ engine: Tributary; close(): Promise<void> }> {
+): Promise<{ engine: Tributary; databaseUrl: string; close(): Promise<void> }> {
   const database = await ctx.postgres.freshDatabase();
   const engine = await Tributary.open({
     logger: pino({ level: process.env.TRIBUTARY_BENCH_LOG_LEVEL ?? 'silent' }),
@@ -63,6 +63,7 @@ export async function benchEngine(
   });
   return {
     engine,
+    databaseUrl: database.url,
     close: async () => {
       await engine.close();
       await database.drop();
