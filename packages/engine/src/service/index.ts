@@ -12,6 +12,7 @@ export {
 export { testDag, type TestDagOptions, type TestDagResult } from './test-dag.js';
 export {
   cancelRun,
+  clearSelection,
   clearTaskInstances,
   markTaskInstances,
   pauseDag,
@@ -74,3 +75,7 @@ export {
   type PlannedBackfillRun,
 } from './backfill.js';
 export { advanceBackfills } from './backfill-runner.js';
+export { previewCancel, previewClear, previewMark, type ActionPreview } from './action-preview.js';
+export { getGrid, type GridCellRow, type GridData, type GridQuery, type GridRun } from './grid.js';
+export { listMappedInstances, summarizeRunTasks, type MappedInstanceSummary, type RunTaskSummary } from './run-tasks.js';
+export { activeRunCounts, recentRunsByDag, type RecentRun } from './recent-runs.js';
