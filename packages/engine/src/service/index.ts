@@ -79,3 +79,4 @@ export { previewCancel, previewClear, previewMark, type ActionPreview } from './
 export { getGrid, type GridCellRow, type GridData, type GridQuery, type GridRun } from './grid.js';
 export { listMappedInstances, summarizeRunTasks, type MappedInstanceSummary, type RunTaskSummary } from './run-tasks.js';
 export { activeRunCounts, recentRunsByDag, type RecentRun } from './recent-runs.js';
+export { taskInstanceArguments, type TaskArguments } from './task-arguments.js';

@@ -5,6 +5,7 @@ import { getRun } from '../../service/runs.js';
 import { getTaskInstance, getTaskXcom, listTaskTries, type TaskInstanceDetail, type TaskTrySummary, type XcomEntry } from '../../service/run-queries.js';
 import { listMappedInstances, type MappedInstanceSummary } from '../../service/run-tasks.js';
 import { maskSensitive } from '../../service/secrets.js';
+import { taskInstanceArguments } from '../../service/task-arguments.js';
 import type { WebEnv } from '../types.js';
 import { ConfirmLink, Duration, Facts, JsonBlock, PageHeading, StateBadge, StateDot, Time } from './components.js';
 import { canOperate } from './dag-header.js';
@@ -195,7 +196,11 @@ export async function taskInstancePage(c: Context<WebEnv>): Promise<Response> {
   }
   const mapIndex = intParam(mapParam, -1, -1);
   const ti = await getTaskInstance(engine.db, { dagId, runId, taskId, mapIndex });
-  const [tries, xcom] = await Promise.all([listTaskTries(engine.db, { dagId, runId, taskId, mapIndex }), getTaskXcom(engine.db, { dagId, runId, taskId, mapIndex })]);
+  const [tries, xcom, args] = await Promise.all([
+    listTaskTries(engine.db, { dagId, runId, taskId, mapIndex }),
+    getTaskXcom(engine.db, { dagId, runId, taskId, mapIndex }),
+    taskInstanceArguments(engine.context, { runPk: run.id, dagId, taskId, mapIndex, storedArgs: ti.renderedArgs }, structure),
+  ]);
   const latestTry = Math.max(1, ti.tryNumber);
   const shownTry = intParam(c.req.query('try'), latestTry, 1, Math.max(latestTry, tries.length));
   const follow = c.req.query('try') === undefined;
@@ -215,7 +220,7 @@ export async function taskInstancePage(c: Context<WebEnv>): Promise<Response> {
             <span>
               run <a href={runPath(dagId, runId)}>{runId}</a>
             </span>
-            {ti.operator ? <span>operator <code>{ti.operator}</code></span> : null}
+            {ti.operator && ti.operator !== 'function' ? <span>operator <code>{ti.operator}</code></span> : null}
           </p>
         }
         actions={canOperate(c) ? <TaskActions ti={ti} /> : null}
@@ -238,8 +243,10 @@ export async function taskInstancePage(c: Context<WebEnv>): Promise<Response> {
       </section>
       <div class="columns">
         <section class="card">
-          <h2>Rendered arguments</h2>
-          <JsonBlock value={maskSensitive(ti.renderedArgs)} empty={ti.tryNumber === 0 ? 'Rendered when the task runs.' : 'No arguments.'} />
+          <h2>Arguments</h2>
+          <JsonBlock value={maskSensitive(args.args)} empty="No arguments." />
+          {args.problem ? <p class="notice warn">{args.problem}</p> : null}
+          <p class="hint">{args.source === 'stored' ? 'As the worker rendered them for this try' : 'What ctx.args receives: the task’s args, and a mapped instance’s element of each expand input'}; values of secret-looking keys read as ***.</p>
         </section>
         <section class="card">
           <h2>Result (XCom)</h2>
