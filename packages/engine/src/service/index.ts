@@ -38,7 +38,7 @@ export {
   type UserSummary,
 } from './users.js';
 export { API_TOKEN_PREFIX, createApiToken, findUserByApiToken, listApiTokens, revokeApiToken, type ApiTokenSummary } from './tokens.js';
-export { getDag, getDagSource, listDagVersions, type DagDetail, type DagVersionSummary } from './dag-details.js';
+export { getDag, getDagCached, getDagSource, listDagVersions, type DagDetail, type DagVersionSummary } from './dag-details.js';
 export {
   getRunSummary,
   getTaskInstance,

@@ -4,7 +4,7 @@ import type { Child } from 'hono/jsx';
 import { TributaryError } from '../../errors.js';
 import { previewCancel, previewClear, previewMark, type ActionPreview } from '../../service/action-preview.js';
 import { cancelRun, clearTaskInstances, markTaskInstances, pauseDag, type ChangedTaskInstance } from '../../service/actions.js';
-import { getDag } from '../../service/dag-details.js';
+import { getDagCached } from '../../service/dag-details.js';
 import { safeNext } from '../auth/routes.js';
 import { requestActor } from '../auth/middleware.js';
 import { CSRF_FIELD, csrfToken } from '../auth/csrf.js';
@@ -258,7 +258,7 @@ export async function cancelSubmit(c: Context<WebEnv>): Promise<Response> {
 
 /** `GET /dags/:dagId/pause?paused=true|false&next=`: confirm pausing or unpausing. */
 export async function pauseConfirm(c: Context<WebEnv>): Promise<Response> {
-  const dag = await getDag(c.get('engine').db, c.req.param('dagId')!);
+  const dag = await getDagCached(c.get('engine').context, c.req.param('dagId')!);
   const paused = flag(c.req.query('paused'));
   return confirmView(c, {
     title: `${paused ? 'Pause' : 'Unpause'} ${dag.dagId}`,

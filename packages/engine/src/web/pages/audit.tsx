@@ -1,7 +1,7 @@
 /** @jsxRuntime automatic @jsxImportSource hono/jsx */
 import type { Context } from 'hono';
 import { listAuditLog, type AuditRecord } from '../../service/audit.js';
-import { getDag } from '../../service/dag-details.js';
+import { getDagCached } from '../../service/dag-details.js';
 import type { WebEnv } from '../types.js';
 import { Pager, PageHeading, Time } from './components.js';
 import { DagHeader } from './dag-header.js';
@@ -104,7 +104,7 @@ export async function auditPage(c: Context<WebEnv>): Promise<Response> {
 /** `GET /dags/:dagId/audit`: the audit entries of one DAG. */
 export async function dagAuditPage(c: Context<WebEnv>): Promise<Response> {
   const { db } = c.get('engine');
-  const dag = await getDag(db, c.req.param('dagId')!);
+  const dag = await getDagCached(c.get('engine').context, c.req.param('dagId')!);
   const offset = intParam(c.req.query('offset'), 0, 0);
   const entries = await listAuditLog(db, { dagId: dag.dagId, limit: PAGE, offset });
   return c.html(

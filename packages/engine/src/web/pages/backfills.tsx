@@ -2,7 +2,7 @@
 import type { Context } from 'hono';
 import { TributaryError } from '../../errors.js';
 import { cancelBackfill, createBackfill, getBackfill, listBackfills, type BackfillSummary, type PlannedBackfillRun } from '../../service/backfill.js';
-import { getDag, type DagDetail } from '../../service/dag-details.js';
+import { getDagCached, type DagDetail } from '../../service/dag-details.js';
 import { BACKFILL_REPROCESS } from '../../schedule/backfill.js';
 import { requestActor } from '../auth/middleware.js';
 import { CSRF_FIELD, csrfToken } from '../auth/csrf.js';
@@ -259,7 +259,7 @@ function backfillPage(c: Context<WebEnv>, dag: DagDetail, form: BackfillForm, ex
 
 /** `GET /dags/:dagId/backfill`: the backfill form. */
 export async function backfillFormPage(c: Context<WebEnv>): Promise<Response> {
-  const dag = await getDag(c.get('engine').db, c.req.param('dagId')!);
+  const dag = await getDagCached(c.get('engine').context, c.req.param('dagId')!);
   return backfillPage(c, dag, { from: '', to: '', reprocess: 'none', maxActiveRuns: '', runBackwards: false, params: '{}' }, {});
 }
 
@@ -269,7 +269,7 @@ export async function backfillFormPage(c: Context<WebEnv>): Promise<Response> {
  */
 export async function backfillSubmit(c: Context<WebEnv>): Promise<Response> {
   const engine = c.get('engine');
-  const dag = await getDag(engine.db, c.req.param('dagId')!);
+  const dag = await getDagCached(engine.context, c.req.param('dagId')!);
   const body = await c.req.parseBody();
   const text = (k: string) => (typeof body[k] === 'string' ? (body[k] as string).trim() : '');
   const form: BackfillForm = { from: text('from'), to: text('to'), reprocess: text('reprocess') || 'none', maxActiveRuns: text('maxActiveRuns'), runBackwards: flag(body.runBackwards), params: text('params') || '{}' };

@@ -1,6 +1,6 @@
 /** @jsxRuntime automatic @jsxImportSource hono/jsx */
 import type { Context } from 'hono';
-import { getDag, getDagSource, listDagVersions } from '../../service/dag-details.js';
+import { getDagCached, getDagSource, listDagVersions } from '../../service/dag-details.js';
 import type { WebEnv } from '../types.js';
 import { Facts, JsonBlock, Time } from './components.js';
 import { DagHeader } from './dag-header.js';
@@ -11,7 +11,7 @@ import { dagPath, intParam, withQuery } from './paths.js';
 /** `GET /dags/:dagId/code?version=`: the DAG file's source (latest version by default), with line numbers. */
 export async function codePage(c: Context<WebEnv>): Promise<Response> {
   const { db } = c.get('engine');
-  const dag = await getDag(db, c.req.param('dagId')!);
+  const dag = await getDagCached(c.get('engine').context, c.req.param('dagId')!);
   const wanted = c.req.query('version');
   const [code, versions] = await Promise.all([getDagSource(db, dag.dagId, wanted === undefined ? undefined : intParam(wanted, 0, 1)), listDagVersions(db, dag.dagId)]);
   const lines = (code.source ?? '').split('\n');
@@ -52,7 +52,7 @@ export async function codePage(c: Context<WebEnv>): Promise<Response> {
 /** `GET /dags/:dagId/versions`: every version of the DAG, newest first. */
 export async function versionsPage(c: Context<WebEnv>): Promise<Response> {
   const { db } = c.get('engine');
-  const dag = await getDag(db, c.req.param('dagId')!);
+  const dag = await getDagCached(c.get('engine').context, c.req.param('dagId')!);
   const versions = await listDagVersions(db, dag.dagId);
   return c.html(
     <Layout c={c} title={`${dag.dagId} versions`} section="dags">
@@ -96,7 +96,7 @@ export async function versionsPage(c: Context<WebEnv>): Promise<Response> {
 
 /** `GET /dags/:dagId/details`: the DAG's options, docs, params schema and tasks. */
 export async function detailsPage(c: Context<WebEnv>): Promise<Response> {
-  const dag = await getDag(c.get('engine').db, c.req.param('dagId')!);
+  const dag = await getDagCached(c.get('engine').context, c.req.param('dagId')!);
   const d = dag.definition;
   return c.html(
     <Layout c={c} title={`${dag.dagId} details`} section="dags">

@@ -1,6 +1,6 @@
 /** @jsxRuntime automatic @jsxImportSource hono/jsx */
 import type { Context } from 'hono';
-import { getDag } from '../../service/dag-details.js';
+import { getDagCached } from '../../service/dag-details.js';
 import { listRuns } from '../../service/run-queries.js';
 import { getRun } from '../../service/runs.js';
 import { summarizeRunTasks, type RunTaskSummary } from '../../service/run-tasks.js';
@@ -62,7 +62,7 @@ export function GraphSvg({ dagId, graph, runId, states }: { dagId: string; graph
 export async function graphPage(c: Context<WebEnv>): Promise<Response> {
   const engine = c.get('engine');
   const dagId = c.req.param('dagId')!;
-  const dag = await getDag(engine.db, dagId);
+  const dag = await getDagCached(engine.context, dagId);
   const recent = (await listRuns(engine.db, { dagId, limit: 25 })).runs;
   const wanted = c.req.query('run');
   const run = wanted ? await getRun(engine.db, dagId, wanted) : recent[0] ? await getRun(engine.db, dagId, recent[0].runId) : null;

@@ -47,7 +47,12 @@ interface Node {
   task?: GridTask;
 }
 
-const EMPTY: GridCell = { state: null, counts: null, retried: false };
+const EMPTY: GridCell = Object.freeze({ state: null, counts: null, retried: false }) as GridCell;
+const STATES = STATE_PRIORITY.length;
+const PRIORITY = new Map<string, number>(STATE_PRIORITY.map((s, i) => [s, i]));
+// The cell of a single, unmapped instance is one of few values: share them (a page has up to
+// tens of thousands of cells).
+const SINGLE: GridCell[][] = STATE_PRIORITY.map((state) => [false, true].map((retried) => Object.freeze({ state, counts: null, retried }) as GridCell));
 
 function shortName(id: string, parent: string | null): string {
   return parent && id.startsWith(`${parent}.`) ? id.slice(parent.length + 1) : id;
@@ -73,13 +78,29 @@ function buildTree(tasks: readonly GridTask[]): Node[] {
   return roots;
 }
 
-function addCounts(into: Partial<Record<TaskState | 'none', number>>, from: Partial<Record<TaskState | 'none', number>>): void {
-  for (const [state, n] of Object.entries(from) as [TaskState | 'none', number][]) into[state] = (into[state] ?? 0) + n;
+/** Counts by state (indexes into STATE_PRIORITY) of the instances of one task in each run. */
+interface TaskCells {
+  /** counts[col * STATES + stateIndex] */
+  counts: Int32Array;
+  /** Per column: how many distinct states, and whether some instance was retried. */
+  kinds: Uint8Array;
+  retried: Uint8Array;
+  mapped: boolean;
+  mapSize: number;
 }
 
-function summary(counts: Partial<Record<TaskState | 'none', number>>): TaskState | 'none' | null {
-  for (const s of STATE_PRIORITY) if ((counts[s] ?? 0) > 0) return s;
-  return null;
+function countsRecord(counts: Int32Array, col: number): Partial<Record<TaskState | 'none', number>> {
+  const out: Partial<Record<TaskState | 'none', number>> = {};
+  for (let i = 0; i < STATES; i++) {
+    const n = counts[col * STATES + i]!;
+    if (n > 0) out[STATE_PRIORITY[i]!] = n;
+  }
+  return out;
+}
+
+function firstState(counts: Int32Array, col: number): number {
+  for (let i = 0; i < STATES; i++) if (counts[col * STATES + i]! > 0) return i;
+  return -1;
 }
 
 /**
@@ -89,67 +110,64 @@ function summary(counts: Partial<Record<TaskState | 'none', number>>): TaskState
  * Rows inside a group that is not in `open` are hidden.
  */
 export function buildGridRows(tasks: readonly GridTask[], runPks: readonly number[], cellRows: readonly GridCellRow[], open: ReadonlySet<string>): GridRow[] {
+  const runs = runPks.length;
   const column = new Map(runPks.map((pk, i) => [pk, i]));
-  // Per task: per run column, counts by state and whether retried.
-  const byTask = new Map<string, { counts: Partial<Record<TaskState | 'none', number>>; retried: boolean }[]>();
-  const mappedSeen = new Map<string, number>();
+  const byTask = new Map<string, TaskCells>();
   for (const cell of cellRows) {
     const col = column.get(cell.runPk);
     if (col === undefined) continue;
-    let cols = byTask.get(cell.taskId);
-    if (!cols) byTask.set(cell.taskId, (cols = []));
-    const slot = (cols[col] ??= { counts: {}, retried: false });
-    const state = cell.state ?? 'none';
-    slot.counts[state] = (slot.counts[state] ?? 0) + cell.count;
-    if (cell.tries > 1) slot.retried = true;
-    if (cell.mapped) {
-      const n = Object.values(slot.counts).reduce((a, b) => a + (b ?? 0), 0);
-      mappedSeen.set(cell.taskId, Math.max(mappedSeen.get(cell.taskId) ?? 0, n));
+    let t = byTask.get(cell.taskId);
+    if (!t) byTask.set(cell.taskId, (t = { counts: new Int32Array(runs * STATES), kinds: new Uint8Array(runs), retried: new Uint8Array(runs), mapped: false, mapSize: 0 }));
+    const index = PRIORITY.get(cell.state ?? 'none') ?? PRIORITY.get('none')!;
+    if (t.counts[col * STATES + index] === 0) t.kinds[col]!++;
+    t.counts[col * STATES + index]! += cell.count;
+    if (cell.tries > 1) t.retried[col] = 1;
+    if (cell.mapped) t.mapped = true;
+  }
+  for (const t of byTask.values()) {
+    if (!t.mapped) continue;
+    for (let col = 0; col < runs; col++) {
+      let n = 0;
+      for (let i = 0; i < STATES; i++) n += t.counts[col * STATES + i]!;
+      t.mapSize = Math.max(t.mapSize, n);
     }
   }
   const known = new Set(tasks.map((t) => t.taskId));
   const removed = [...byTask.keys()].filter((id) => !known.has(id)).sort();
-  const tree = [...buildTree(tasks), ...removed.map((id): Node => ({ kind: 'task', id, children: [], task: { taskId: id, group: null, mapped: mappedSeen.has(id) } }))];
+  const tree = [...buildTree(tasks), ...removed.map((id): Node => ({ kind: 'task', id, children: [], task: { taskId: id, group: null, mapped: byTask.get(id)!.mapped } }))];
 
   const rows: GridRow[] = [];
-  // Walk the tree; a group's counts are the sum of its descendants', per run.
-  const walk = (node: Node, depth: number, parent: string | null, hidden: boolean): Partial<Record<TaskState | 'none', number>>[] => {
+  // Walk the tree, adding each task's counts into the totals of every group around it.
+  const walk = (node: Node, depth: number, parent: string | null, hidden: boolean, totals: Int32Array[]): void => {
     if (node.kind === 'task') {
-      const cols = byTask.get(node.id) ?? [];
-      const mapped = Boolean(node.task?.mapped) || mappedSeen.has(node.id);
-      rows.push({
-        kind: 'task',
-        id: node.id,
-        label: shortName(node.id, parent),
-        depth,
-        hidden,
-        open: false,
-        mapped,
-        mapSize: mappedSeen.get(node.id) ?? 0,
-        removed: !known.has(node.id),
-        cells: runPks.map((_, i) => {
-          const slot = cols[i];
-          if (!slot) return EMPTY;
-          return { state: summary(slot.counts), counts: mapped ? slot.counts : null, retried: slot.retried };
-        }),
-      });
-      return runPks.map((_, i) => cols[i]?.counts ?? {});
+      const t = byTask.get(node.id);
+      const mapped = Boolean(node.task?.mapped) || Boolean(t?.mapped);
+      const cells: GridCell[] = new Array(runs);
+      for (let col = 0; col < runs; col++) {
+        const kinds = t?.kinds[col] ?? 0;
+        if (!t || kinds === 0) {
+          cells[col] = EMPTY;
+          continue;
+        }
+        const first = firstState(t.counts, col);
+        const retried = t.retried[col] === 1;
+        cells[col] = mapped || kinds > 1 ? { state: STATE_PRIORITY[first]!, counts: countsRecord(t.counts, col), retried } : SINGLE[first]![retried ? 1 : 0]!;
+        for (const sum of totals) for (let i = 0; i < STATES; i++) sum[col * STATES + i]! += t.counts[col * STATES + i]!;
+      }
+      rows.push({ kind: 'task', id: node.id, label: shortName(node.id, parent), depth, hidden, open: false, mapped, mapSize: t?.mapSize ?? 0, removed: !known.has(node.id), cells });
+      return;
     }
     const isOpen = open.has(node.id);
     const row: GridRow = { kind: 'group', id: node.id, label: shortName(node.id, parent), depth, hidden, open: isOpen, mapped: false, mapSize: 0, removed: false, cells: [] };
     rows.push(row);
-    const totals = runPks.map(() => ({}) as Partial<Record<TaskState | 'none', number>>);
-    for (const child of node.children) {
-      const counts = walk(child, depth + 1, node.id, hidden || !isOpen);
-      counts.forEach((c, i) => addCounts(totals[i]!, c));
-    }
-    row.cells = totals.map((counts) => {
-      const state = summary(counts);
-      return state === null ? EMPTY : { state, counts, retried: false };
+    const sum = new Int32Array(runs * STATES);
+    for (const child of node.children) walk(child, depth + 1, node.id, hidden || !isOpen, [...totals, sum]);
+    row.cells = runPks.map((_, col) => {
+      const first = firstState(sum, col);
+      return first < 0 ? EMPTY : { state: STATE_PRIORITY[first]!, counts: countsRecord(sum, col), retried: false };
     });
-    return totals;
   };
-  for (const node of tree) walk(node, 0, null, false);
+  for (const node of tree) walk(node, 0, null, false, []);
   return rows;
 }
 

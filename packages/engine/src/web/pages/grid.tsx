@@ -2,7 +2,7 @@
 import type { Context } from 'hono';
 import { raw } from 'hono/html';
 import { RUN_STATES, type RunState } from '../../db/schema.js';
-import { getDag, type DagDetail } from '../../service/dag-details.js';
+import { getDagCached, type DagDetail } from '../../service/dag-details.js';
 import { getGrid, type GridRun } from '../../service/grid.js';
 import type { WebEnv } from '../types.js';
 import { cssState } from './components.js';
@@ -43,20 +43,30 @@ const values = (p: GridParams, change: Partial<GridParams> = {}): QueryValues =>
 
 const escapeAttr = (text: string): string => text.replace(/[&<>"']/g, (ch) => `&#${ch.charCodeAt(0)};`);
 
+/** HTML of the shared cells (unmapped, one instance), made once. */
+const cellCache = new Map<GridCell, string>();
+
+function cellHtml(cell: GridCell): string {
+  if (cell.state === null) return '<td>';
+  // Only a state name checked against the known states, and counts, go into a cell.
+  const cls = `s-${cssState(cell.state)}${cell.retried ? ' r' : ''}`;
+  return cell.counts ? `<td class="${cls}" data-c="${escapeAttr(describeCounts(cell.counts))}">` : `<td class="${cls}">`;
+}
+
 /**
  * The cells of one row as HTML. Built as a string because a page has up to tens of thousands of
- * them; only state names (checked against the known states) and counts go into it, and the
- * tooltips are escaped anyway.
+ * them (end tags left out, as HTML allows, to keep the page small); tooltips are escaped anyway.
  */
 function cellsHtml(cells: readonly GridCell[]): string {
   let out = '';
   for (const cell of cells) {
-    if (cell.state === null) {
-      out += '<td></td>';
+    if (cell.counts) {
+      out += cellHtml(cell);
       continue;
     }
-    const cls = `s-${cssState(cell.state)}${cell.retried ? ' r' : ''}`;
-    out += cell.counts ? `<td class="${cls}" data-c="${escapeAttr(describeCounts(cell.counts))}"></td>` : `<td class="${cls}"></td>`;
+    let html = cellCache.get(cell);
+    if (html === undefined) cellCache.set(cell, (html = cellHtml(cell)));
+    out += html;
   }
   return out;
 }
@@ -184,8 +194,7 @@ export async function gridPage(c: Context<WebEnv>): Promise<Response> {
   const { db } = c.get('engine');
   const dagId = c.req.param('dagId')!;
   const params = gridParams(c);
-  const dag = await getDag(db, dagId);
-  const data = await getGrid(db, dagId, { limit: params.runs, offset: params.offset, state: params.state });
+  const [dag, data] = await Promise.all([getDagCached(c.get('engine').context, dagId), getGrid(db, dagId, { limit: params.runs, offset: params.offset, state: params.state })]);
   const path = dagPath(dagId);
   return c.html(
     <Layout c={c} title={dagId} section="dags">

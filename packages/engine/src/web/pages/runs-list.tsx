@@ -1,7 +1,7 @@
 /** @jsxRuntime automatic @jsxImportSource hono/jsx */
 import type { Context } from 'hono';
 import { RUN_STATES, type RunState } from '../../db/schema.js';
-import { getDag } from '../../service/dag-details.js';
+import { getDagCached } from '../../service/dag-details.js';
 import { listRuns, type RunSummary } from '../../service/run-queries.js';
 import type { WebEnv } from '../types.js';
 import { Duration, Pager, PageHeading, StateBadge, Time } from './components.js';
@@ -108,7 +108,7 @@ export async function runsPage(c: Context<WebEnv>): Promise<Response> {
 /** `GET /dags/:dagId/runs?state=`: the runs of one DAG. */
 export async function dagRunsPage(c: Context<WebEnv>): Promise<Response> {
   const { db } = c.get('engine');
-  const dag = await getDag(db, c.req.param('dagId')!);
+  const dag = await getDagCached(c.get('engine').context, c.req.param('dagId')!);
   const state = readState(c);
   const offset = intParam(c.req.query('offset'), 0, 0);
   const { runs, total } = await listRuns(db, { dagId: dag.dagId, state, limit: PAGE, offset });

@@ -1,7 +1,7 @@
 /** @jsxRuntime automatic @jsxImportSource hono/jsx */
 import type { Context } from 'hono';
 import { ParamsValidationError, TributaryError } from '../../errors.js';
-import { getDag, type DagDetail } from '../../service/dag-details.js';
+import { getDagCached, type DagDetail } from '../../service/dag-details.js';
 import { triggerDag } from '../../service/runs.js';
 import { requestActor } from '../auth/middleware.js';
 import { CSRF_FIELD, csrfToken } from '../auth/csrf.js';
@@ -153,7 +153,7 @@ function page(c: Context<WebEnv>, dag: DagDetail, state: TriggerFormState, statu
 
 /** `GET /dags/:dagId/trigger`: the trigger form generated from the DAG's params schema. */
 export async function triggerPage(c: Context<WebEnv>): Promise<Response> {
-  const dag = await getDag(c.get('engine').db, c.req.param('dagId')!);
+  const dag = await getDagCached(c.get('engine').context, c.req.param('dagId')!);
   return page(c, dag, { submitted: null, errors: {} });
 }
 
@@ -163,7 +163,7 @@ export async function triggerPage(c: Context<WebEnv>): Promise<Response> {
  */
 export async function triggerSubmit(c: Context<WebEnv>): Promise<Response> {
   const engine = c.get('engine');
-  const dag = await getDag(engine.db, c.req.param('dagId')!);
+  const dag = await getDagCached(engine.context, c.req.param('dagId')!);
   const body = await c.req.parseBody();
   const form: Record<string, string | undefined> = {};
   for (const [k, v] of Object.entries(body)) if (typeof v === 'string') form[k] = v;
