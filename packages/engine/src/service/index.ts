@@ -78,5 +78,5 @@ export { advanceBackfills } from './backfill-runner.js';
 export { previewCancel, previewClear, previewMark, type ActionPreview } from './action-preview.js';
 export { getGrid, type GridCellRow, type GridData, type GridQuery, type GridRun } from './grid.js';
 export { listMappedInstances, summarizeRunTasks, type MappedInstanceSummary, type RunTaskSummary } from './run-tasks.js';
-export { activeRunCounts, recentRunsByDag, type RecentRun } from './recent-runs.js';
+export { recentRunsByDag, type RecentRun } from './recent-runs.js';
 export { taskInstanceArguments, type TaskArguments } from './task-arguments.js';

@@ -27,13 +27,3 @@ export async function recentRunsByDag(db: Kysely<Database>, dagIds: readonly str
   }
   return result;
 }
-
-/** Runs queued and running now, per DAG of `dagIds` (DAGs with none are left out). */
-export async function activeRunCounts(db: Kysely<Database>, dagIds: readonly string[]): Promise<Map<string, { queued: number; running: number }>> {
-  if (dagIds.length === 0) return new Map();
-  const rows = await sql<{ dag_id: string; queued: number; running: number }>`
-    SELECT dag_id, count(*) FILTER (WHERE state = 'queued')::int AS queued, count(*) FILTER (WHERE state = 'running')::int AS running
-      FROM tributary.dag_run WHERE dag_id = ANY(${[...dagIds]}::text[]) AND state IN ('queued', 'running')
-     GROUP BY dag_id`.execute(db);
-  return new Map(rows.rows.map((r) => [r.dag_id, { queued: r.queued, running: r.running }]));
-}

@@ -75,7 +75,7 @@ function confirmView(
         {Object.entries(view.fields).map(([name, value]) => (value === undefined ? null : <input type="hidden" name={name} value={value} />))}
         {view.body}
         <div class="form-actions">
-          <button type="submit" class={`btn ${view.danger ? 'danger' : 'primary'}`} disabled={view.disabled}>
+          <button type="submit" id="confirm-submit" class={`btn ${view.danger ? 'danger' : 'primary'}`} disabled={view.disabled}>
             {view.submit}
           </button>
           {dialog ? (
@@ -100,7 +100,7 @@ function confirmView(
 }
 
 /** Checkboxes that change the selection; with htmx, ticking one refreshes the list of what changes. */
-function SelectionOptions({ url, options }: { url: string; options: [name: string, label: string, checked: boolean][] }) {
+function SelectionOptions({ url, options, dialog }: { url: string; options: [name: string, label: string, checked: boolean][]; dialog: boolean }) {
   return (
     <fieldset class="options">
       {options.map(([name, label, checked]) => (
@@ -109,11 +109,12 @@ function SelectionOptions({ url, options }: { url: string; options: [name: strin
           {label}
         </label>
       ))}
-      <noscript>
+      {dialog ? null : (
+        // Without the dialog (no JavaScript), the list is updated by reloading this page.
         <button type="submit" class="btn small" formmethod="get">
           Update list
         </button>
-      </noscript>
+      )}
     </fieldset>
   );
 }
@@ -135,6 +136,7 @@ export async function clearConfirm(c: Context<WebEnv>): Promise<Response> {
       <>
         <p class="muted">Cleared task instances run again (each gets its retries again); the run goes back to running.</p>
         <SelectionOptions
+          dialog={wantsDialog(c)}
           url={url}
           options={[
             ['downstream', 'With downstream tasks', q.downstream],
@@ -187,6 +189,7 @@ export async function markConfirm(c: Context<WebEnv>): Promise<Response> {
           {preview.runState === 'queued' ? 'The run has not started: nothing can be marked yet. ' : ''}A running instance is stopped at its worker's next heartbeat; downstream tasks then go on as if it had ended {state}.
         </p>
         <SelectionOptions
+          dialog={wantsDialog(c)}
           url={url}
           options={[
             ['downstream', 'With downstream tasks', q.downstream],
