@@ -2,34 +2,21 @@ import type { Hono } from 'hono';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { getRunSummary, listRuns } from '../src/service/run-queries.js';
 import { triggerDag, waitForRun } from '../src/service/runs.js';
-import { createWebApp } from '../src/web/app.js';
 import type { WebEnv } from '../src/web/types.js';
-import { eventually, FIXTURE_DAGS, setupEngine, type TestSetup } from './helpers.js';
-import { seedUsers, WebClient } from './support/web-client.js';
-import { runToEnd, webTestDags } from './support/web-dags.js';
+import { eventually, type TestSetup } from './helpers.js';
+import { WebClient } from './support/web-client.js';
+import { runToEnd, webPageSetup } from './support/web-dags.js';
 
-const extra = webTestDags();
 let setup: TestSetup;
 let app: Hono<WebEnv>;
 let viewer: WebClient;
 let operator: WebClient;
+let close: () => Promise<void>;
 
 beforeAll(async () => {
-  setup = await setupEngine({ dagsFolders: [FIXTURE_DAGS, extra.dir] });
-  await setup.engine.parseDags();
-  setup.engine.startScheduler();
-  await setup.engine.startWorker();
-  app = createWebApp(setup.engine);
-  const users = await seedUsers(setup.engine);
-  viewer = new WebClient(app);
-  await viewer.login(users.viewer.username, users.viewer.password);
-  operator = new WebClient(app);
-  await operator.login(users.operator.username, users.operator.password);
+  ({ setup, app, viewer, operator, close } = await webPageSetup());
 });
-afterAll(async () => {
-  await setup?.close();
-  extra.remove();
-});
+afterAll(() => close?.());
 
 const enc = encodeURIComponent;
 const db = () => setup.engine.db;

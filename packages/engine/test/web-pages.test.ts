@@ -2,37 +2,24 @@ import type { Hono } from 'hono';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createConnection } from '../src/service/connections.js';
 import { setVariable } from '../src/service/variables.js';
-import { createWebApp } from '../src/web/app.js';
 import type { WebEnv } from '../src/web/types.js';
-import { FIXTURE_DAGS, setupEngine, type TestSetup } from './helpers.js';
-import { seedUsers, WebClient } from './support/web-client.js';
-import { runToEnd, webTestDags } from './support/web-dags.js';
+import type { TestSetup } from './helpers.js';
+import { WebClient } from './support/web-client.js';
+import { runToEnd, webPageSetup } from './support/web-dags.js';
 
-const extra = webTestDags();
 let setup: TestSetup;
 let app: Hono<WebEnv>;
 let viewer: WebClient;
 let operator: WebClient;
+let close: () => Promise<void>;
 const runs: Record<string, string> = {};
 
 beforeAll(async () => {
-  setup = await setupEngine({ dagsFolders: [FIXTURE_DAGS, extra.dir] });
-  await setup.engine.parseDags();
-  setup.engine.startScheduler();
-  await setup.engine.startWorker();
-  app = createWebApp(setup.engine);
-  const users = await seedUsers(setup.engine);
-  viewer = new WebClient(app);
-  await viewer.login(users.viewer.username, users.viewer.password);
-  operator = new WebClient(app);
-  await operator.login(users.operator.username, users.operator.password);
+  ({ setup, app, viewer, operator, close } = await webPageSetup());
   for (const dagId of ['ui_xss', 'grouped', 'ui_mapped', 'recoverable', 'diamond']) runs[dagId] = await runToEnd(setup.engine, dagId);
   runs.grouped2 = await runToEnd(setup.engine, 'grouped', { params: { mode: 'slow' } });
 });
-afterAll(async () => {
-  await setup?.close();
-  extra.remove();
-});
+afterAll(() => close?.());
 
 const enc = (s: string | undefined) => encodeURIComponent(s!);
 /** The HTML of the element with `id` up to the end of the page (enough to search within it). */
@@ -275,10 +262,14 @@ describe('pools, variables, connections, runs, backfills and audit log', () => {
     expect((await viewer.page('/backfills')).html).toContain('No backfills.');
   });
 
-  it('gives a viewer a 403 page naming the role an action needs', async () => {
+  it('gives a viewer a 403 page naming the role an action needs, and operators the action buttons', async () => {
     const page = await viewer.page('/dags/diamond/trigger');
     expect(page.status).toBe(403);
     expect(page.html).toContain('User &#39;viewer-user&#39; has role viewer; this needs operator.');
-    expect(operator).toBeDefined();
+    // An operator gets the buttons a viewer does not.
+    const run = await operator.page(`/dags/recoverable/runs/${enc(runs.recoverable)}`);
+    expect(run.html).toContain('Clear all…');
+    expect(run.html).toContain('hx-target="#dialog-body"');
+    expect((await operator.page('/')).html).toMatch(/<a class="switch on" href="\/dags\/diamond\/pause\?paused=true/);
   });
 });

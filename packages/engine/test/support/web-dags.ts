@@ -1,6 +1,10 @@
+import type { Hono } from 'hono';
 import type { Tributary } from '../../src/engine.js';
 import { triggerDag, waitForRun } from '../../src/service/runs.js';
-import { tempDagFolder } from '../helpers.js';
+import { createWebApp } from '../../src/web/app.js';
+import type { WebEnv } from '../../src/web/types.js';
+import { FIXTURE_DAGS, setupEngine, tempDagFolder, type TestSetup } from '../helpers.js';
+import { seedUsers, WebClient } from './web-client.js';
 
 /**
  * DAG files for the web page tests: text that must be escaped everywhere it shows (description,
@@ -37,4 +41,32 @@ export async function runToEnd(engine: Tributary, dagId: string, options: { para
   const run = await triggerDag(engine.context, dagId, { ...options, triggeredBy: 'test' });
   await waitForRun(engine.db, run.id, { timeoutMs: 30_000 });
   return run.run_id;
+}
+
+/**
+ * An engine (scheduler and worker running) on the fixture DAGs and {@link webTestDags}, its web app,
+ * and a signed-in viewer and operator. `close()` stops everything and removes the DAG files.
+ */
+export async function webPageSetup(): Promise<{ setup: TestSetup; app: Hono<WebEnv>; viewer: WebClient; operator: WebClient; close(): Promise<void> }> {
+  const extra = webTestDags();
+  const setup = await setupEngine({ dagsFolders: [FIXTURE_DAGS, extra.dir] });
+  await setup.engine.parseDags();
+  setup.engine.startScheduler();
+  await setup.engine.startWorker();
+  const app = createWebApp(setup.engine);
+  const users = await seedUsers(setup.engine);
+  const viewer = new WebClient(app);
+  await viewer.login(users.viewer.username, users.viewer.password);
+  const operator = new WebClient(app);
+  await operator.login(users.operator.username, users.operator.password);
+  return {
+    setup,
+    app,
+    viewer,
+    operator,
+    close: async () => {
+      await setup.close();
+      extra.remove();
+    },
+  };
 }

@@ -124,7 +124,7 @@ export function GridView({ dag, data, params, path }: { dag: DagDetail; data: Aw
     <div id="grid" class="grid-wrap" data-dag={dag.dagId} data-active={active ? 'true' : 'false'} {...poll}>
       <div class="grid-toolbar">
         <span class="muted">
-          {data.runs.length === 0 ? 'No runs' : `${data.runs.length} runs, ${formatTime(data.runs[0]!.logicalDate)} – ${formatTime(newest!.logicalDate)}`}
+          {data.runs.length === 0 ? 'No runs' : `${data.runs.length} run${data.runs.length === 1 ? '' : 's'}, ${formatTime(data.runs[0]!.logicalDate)} – ${formatTime(newest!.logicalDate)}`}
         </span>
         <span class="spacer"></span>
         {groups.length > 0 ? (
