@@ -7,8 +7,9 @@ import { chain } from './scenarios/chain.js';
 import { fanout } from './scenarios/fanout.js';
 import { manyRuns } from './scenarios/many-runs.js';
 import { parse } from './scenarios/parse.js';
+import { uiGrid } from './scenarios/ui-grid.js';
 
-const SCENARIOS: readonly Scenario[] = [chain, fanout, manyRuns, bigDag, parse];
+const SCENARIOS: readonly Scenario[] = [chain, fanout, manyRuns, bigDag, parse, uiGrid];
 
 const program = new Command('bench')
   .description('Run benchmark scenarios against one PostgreSQL (embedded, or DATABASE_URL)')

@@ -37,7 +37,8 @@ export interface RunRef {
   dag_version_id: number;
 }
 
-async function findRun(ctx: EngineContext, dagId: string, runId: string): Promise<{ run: RunRef; structure: DagStructure }> {
+/** A run and the structure of its DAG version; `NotFoundError` naming the run when unknown. @internal */
+export async function findRun(ctx: EngineContext, dagId: string, runId: string): Promise<{ run: RunRef; structure: DagStructure }> {
   const run = await ctx.db
     .selectFrom('tributary.dag_run')
     .select(['id', 'dag_id', 'run_id', 'state', 'dag_version_id'])
@@ -93,6 +94,15 @@ export function selectTasks(structure: DagStructure, selection: Omit<TaskSelecti
 }
 
 /**
+ * The tasks a clear of `selection` applies to, in task order: the selection with its downstream or
+ * upstream tasks when asked, and — as in Airflow — the setups a cleared task needs and their teardowns.
+ */
+export function clearSelection(structure: DagStructure, selection: Omit<TaskSelection, 'dagId' | 'runId'>): string[] {
+  const selected = withSetupsAndTeardowns(structure.tasks, selectTasks(structure, selection), Boolean(selection.upstream));
+  return [...structure.tasks.keys()].filter((id) => selected.has(id));
+}
+
+/**
  * Clear task instances so they run again (Airflow's "clear"): their state is reset, each gets its full
  * retries again on top of the tries it used, a running one is stopped by its worker at the next
  * heartbeat, and a finished run goes back to running. The setup tasks a cleared task needs (and
@@ -105,9 +115,7 @@ export async function clearTaskInstances(
   actor: Actor,
 ): Promise<ChangedTaskInstance[]> {
   const { run, structure } = await findRun(ctx, selection.dagId, selection.runId);
-  // As in Airflow, a task is cleared with the setups it needs and their teardowns.
-  const selected = withSetupsAndTeardowns(structure.tasks, selectTasks(structure, selection), Boolean(selection.upstream));
-  const taskIds = [...structure.tasks.keys()].filter((id) => selected.has(id));
+  const taskIds = clearSelection(structure, selection);
   const cleared = await withTransaction(ctx.db, (trx) => clearInTransaction(trx, run, structure, taskIds, selection, actor));
   if (cleared.length > 0) await startQueuedRuns(ctx, run.dag_id);
   return inTaskOrder(structure, cleared);

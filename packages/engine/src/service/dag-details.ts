@@ -2,6 +2,7 @@ import { sql, type Kysely } from 'kysely';
 import type { SerializedDag } from '../dag/types.js';
 import type { Database } from '../db/schema.js';
 import { NotFoundError } from '../errors.js';
+import type { EngineContext } from '../scheduler/context.js';
 import { selectDags, type DagSummary } from './dags.js';
 
 /** A DAG with its latest version's definition. */
@@ -24,6 +25,22 @@ export async function getDag(db: Kysely<Database>, dagId: string): Promise<DagDe
     .where('d.dag_id', '=', dagId)
     .executeTakeFirstOrThrow();
   return { ...summary, maxActiveRuns: row.max_active_runs, maxActiveTasks: row.max_active_tasks, lastParsedAt: row.last_parsed_at, definition: row.serialized ?? null };
+}
+
+/**
+ * {@link getDag} with the definition taken from the engine's cache of DAG versions, so a page
+ * showing a DAG of 500 tasks does not read and parse its serialized form on every request.
+ */
+export async function getDagCached(ctx: EngineContext, dagId: string): Promise<DagDetail> {
+  const summary = (await selectDags(ctx.db, sql`d.dag_id = ${dagId}`, 1, 0)).dags[0];
+  if (!summary) throw new NotFoundError(`DAG '${dagId}'`, { dagId });
+  const row = await ctx.db
+    .selectFrom('tributary.dag')
+    .select(['max_active_runs', 'max_active_tasks', 'last_parsed_at', 'latest_version_id'])
+    .where('dag_id', '=', dagId)
+    .executeTakeFirstOrThrow();
+  const definition = row.latest_version_id === null ? null : (await ctx.versions.get(row.latest_version_id)).serialized;
+  return { ...summary, maxActiveRuns: row.max_active_runs, maxActiveTasks: row.max_active_tasks, lastParsedAt: row.last_parsed_at, definition };
 }
 
 /** A stored version of a DAG. */

@@ -12,6 +12,7 @@ export {
 export { testDag, type TestDagOptions, type TestDagResult } from './test-dag.js';
 export {
   cancelRun,
+  clearSelection,
   clearTaskInstances,
   markTaskInstances,
   pauseDag,
@@ -37,7 +38,7 @@ export {
   type UserSummary,
 } from './users.js';
 export { API_TOKEN_PREFIX, createApiToken, findUserByApiToken, listApiTokens, revokeApiToken, type ApiTokenSummary } from './tokens.js';
-export { getDag, getDagSource, listDagVersions, type DagDetail, type DagVersionSummary } from './dag-details.js';
+export { getDag, getDagCached, getDagSource, listDagVersions, type DagDetail, type DagVersionSummary } from './dag-details.js';
 export {
   getRunSummary,
   getTaskInstance,
@@ -74,3 +75,8 @@ export {
   type PlannedBackfillRun,
 } from './backfill.js';
 export { advanceBackfills } from './backfill-runner.js';
+export { previewCancel, previewClear, previewMark, type ActionPreview } from './action-preview.js';
+export { getGrid, type GridCellRow, type GridData, type GridQuery, type GridRun } from './grid.js';
+export { listMappedInstances, summarizeRunTasks, type MappedInstanceSummary, type RunTaskSummary } from './run-tasks.js';
+export { recentRunsByDag, type RecentRun } from './recent-runs.js';
+export { taskInstanceArguments, type TaskArguments } from './task-arguments.js';

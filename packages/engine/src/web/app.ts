@@ -1,6 +1,5 @@
 import { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
-import { html } from 'hono/html';
 import { secureHeaders } from 'hono/secure-headers';
 import type { Tributary } from '../engine.js';
 import { createApi } from './api/index.js';
@@ -13,6 +12,8 @@ import { WebMetrics } from './metrics.js';
 import { pluginRoutesHandler, runPluginHealthChecks } from '../plugin/http.js';
 import { resolveWebOptions, type WebOptions } from './options.js';
 import { registerPages } from './pages/index.js';
+import { registerAssets } from './pages/assets.js';
+import { errorPage } from './pages/error-page.js';
 import type { WebEnv } from './types.js';
 
 /**
@@ -74,20 +75,24 @@ export function createWebApp(engine: Tributary, options: WebOptions = {}): Hono<
   const pluginRoutes = pluginRoutesHandler(engine.plugins);
   app.all('/plugins/*', (c) => pluginRoutes(c.req.raw));
 
+  // The pages' stylesheet and scripts need no sign-in (the login page uses them) nor a session lookup.
+  registerAssets(app);
+
   app.use('*', authenticate());
-  app.use('*', csrfProtection());
+  app.use('*', csrfProtection({ htmlError: errorPage }));
   app.route('/', authRoutes());
   app.route('/api/v1', createApi());
   registerPages(app);
 
   app.notFound((c) =>
-    c.req.path.startsWith('/api/') ? apiError(c, 404, 'NOT_FOUND', `no route ${c.req.method} ${c.req.path}`) : c.html(html`<!doctype html><title>Not found</title><h1>Not found</h1><p>${c.req.path}</p>`, 404),
+    c.req.path.startsWith('/api/') ? apiError(c, 404, 'NOT_FOUND', `no route ${c.req.method} ${c.req.path}`) : errorPage(c, 404, 'NOT_FOUND', `There is no page at ${c.req.path}.`),
   );
   app.onError((error, c) => {
     const { status, body } = describeWebError(error);
     if (status >= 500) engine.log.error({ err: error, path: c.req.path, method: c.req.method }, 'web request failed');
     if (c.req.path.startsWith('/api/') || (c.req.header('accept') ?? '').includes('application/json')) return c.json(body, status);
-    return c.html(html`<!doctype html><title>Error</title><h1>${status} ${body.error.code}</h1><p>${body.error.message}</p>`, status);
+    // The message names the DAG, run or task that was not found ("run 'x' of DAG 'y' not found").
+    return errorPage(c, status, body.error.code, body.error.message);
   });
   return app;
 }

@@ -26,5 +26,7 @@ export interface WebEnv {
     csrfToken: string;
     /** The client's address, for the audit log. */
     clientIp: string;
+    /** A one-time notice for the page being rendered (set after an action redirects here). */
+    flash?: { kind: 'ok' | 'error'; message: string };
   };
 }

@@ -45,6 +45,18 @@ export class WebClient {
     return response;
   }
 
+  /** Post a form as a browser does (with the CSRF field unless `csrf` is false), asking for HTML. */
+  form(path: string, fields: Record<string, string> = {}, options: { csrf?: boolean } = {}): Promise<Response> {
+    const body = new URLSearchParams(options.csrf === false ? fields : { ...fields, _csrf: this.csrf });
+    return this.request(path, { method: 'POST', body, headers: { accept: 'text/html' } });
+  }
+
+  /** GET a page and return its status and HTML. */
+  async page(path: string, headers: Record<string, string> = {}): Promise<{ status: number; html: string; response: Response }> {
+    const response = await this.request(path, { headers: { accept: 'text/html', ...headers } });
+    return { status: response.status, html: await response.text(), response };
+  }
+
   /** A JSON request with the CSRF header. */
   json(method: string, path: string, body?: unknown): Promise<Response> {
     return this.request(path, {

@@ -55,15 +55,21 @@ async function submittedToken(c: Context<WebEnv>): Promise<string | undefined> {
  * Reject a state-changing request (POST, PUT, PATCH, DELETE) from a browser that does not prove it
  * came from one of our pages: the CSRF token must arrive in the `X-CSRF-Token` header or the `_csrf`
  * form field. Requests authenticated with a Bearer token carry no ambient credentials and need none.
+ * The rejection is JSON, or `htmlError`'s page for a browser asking for HTML outside `/api/`.
  * @internal
  */
-export function csrfProtection(): MiddlewareHandler<WebEnv> {
+export function csrfProtection(options: { htmlError?: (c: Context<WebEnv>, status: 403, code: string, message: string) => Response | Promise<Response> } = {}): MiddlewareHandler<WebEnv> {
   return async (c, next) => {
     if (SAFE_METHODS.has(c.req.method) || c.get('authMethod') === 'token') return next();
     const expected = c.get('csrfToken');
     const given = await submittedToken(c);
     if (!expected || !given || !same(given, expected)) {
-      return apiError(c, 403, 'CSRF_FAILED', `missing or wrong CSRF token: send the ${CSRF_HEADER} header or the ${CSRF_FIELD} form field (reload the page to get a fresh one)`);
+      const message = `missing or wrong CSRF token: send the ${CSRF_HEADER} header or the ${CSRF_FIELD} form field (reload the page to get a fresh one)`;
+      // A form posted by a browser gets a page it can read; scripts and the API get JSON.
+      if (options.htmlError && !c.req.path.startsWith('/api/') && (c.req.header('accept') ?? '').includes('text/html')) {
+        return options.htmlError(c, 403, 'CSRF_FAILED', message);
+      }
+      return apiError(c, 403, 'CSRF_FAILED', message);
     }
     return next();
   };

@@ -16,21 +16,31 @@ export interface LoginFormState {
 export function loginPage(c: Context<WebEnv>, state: LoginFormState = {}) {
   return (
     <Layout c={c} title="Sign in">
-      <main>
-        <h1>Tributary</h1>
-        <form method="post" action="/login" id="login">
-          {state.error ? <p role="alert">{state.error}</p> : null}
+      <div class="login">
+        <h1>
+          <span class="logo" aria-hidden="true"></span>Tributary
+        </h1>
+        <form method="post" action="/login" id="login" class="card">
+          {state.error ? (
+            <p class="notice error" role="alert">
+              {state.error}
+            </p>
+          ) : null}
           <input type="hidden" name={CSRF_FIELD} value={csrfToken(c)} />
           <input type="hidden" name="next" value={state.next ?? '/'} />
-          <label>
-            Username <input name="username" autocomplete="username" required value={state.username ?? ''} />
-          </label>
-          <label>
-            Password <input name="password" type="password" autocomplete="current-password" required />
-          </label>
-          <button type="submit">Sign in</button>
+          <div class="field">
+            <label for="login-username">Username</label>
+            <input id="login-username" name="username" autocomplete="username" required value={state.username ?? ''} autofocus />
+          </div>
+          <div class="field">
+            <label for="login-password">Password</label>
+            <input id="login-password" name="password" type="password" autocomplete="current-password" required />
+          </div>
+          <button type="submit" class="btn primary">
+            Sign in
+          </button>
         </form>
-      </main>
+      </div>
     </Layout>
   );
 }
