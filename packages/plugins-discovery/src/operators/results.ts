@@ -18,7 +18,7 @@ export interface ValidateConfigResult {
 /** Result of `discovery.scrape`. */
 export interface ScrapeResult {
   /** `discovery.scrape_run.id`, which `discovery.validateScrape` reads. */
-  readonly scrapeId: string;
+  readonly scrapeId: number;
   readonly config: string;
   readonly county: string;
   readonly source: string;

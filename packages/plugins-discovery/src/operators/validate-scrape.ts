@@ -16,7 +16,7 @@ export async function validateScrape(args: z.output<typeof validateScrapeArgs>, 
   const { id, config } = await countyConfigFor('validateScrape', args, context, runtime);
   const db = runtime.database<DiscoveryTables>();
   const upstream = (context.upstream as Record<string, unknown>)[args.scrapeTask] as { scrapeId?: unknown } | undefined;
-  const scrapeId = typeof upstream?.scrapeId === 'string' ? upstream.scrapeId : undefined;
+  const scrapeId = typeof upstream?.scrapeId === 'number' ? upstream.scrapeId : undefined;
   const scrape = await findScrapeRun(db, scrapeId ? { id: scrapeId } : { config: id, dagId: context.dagId, runId: context.runId });
   if (!scrape) {
     throw new TributaryError('DISCOVERY_NO_SCRAPE', `county '${id}': no scrape to validate (upstream task '${args.scrapeTask}' returned no scrapeId, and run ${context.runId} has no successful scrape of it)`);

@@ -7,7 +7,7 @@ export interface ListingScope {
   readonly source: string;
   readonly county: string;
   /** `discovery.scrape_run.id` */
-  readonly scrapeId: string | number;
+  readonly scrapeId: number;
 }
 
 /** What one upsert did. */
@@ -99,7 +99,7 @@ export async function upsertListings(db: Kysely<DiscoveryTables>, scope: Listing
       .returning(['id', 'source_id'])
       .execute();
     const bySourceId = new Map(listings.map((l) => [l.sourceId, l]));
-    const history: { prospect_id: string; old_price: number | null; new_price: number; scrape_id: string | number }[] = [];
+    const history: { prospect_id: number; old_price: number | null; new_price: number; scrape_id: number }[] = [];
     let priceChanges = 0;
     for (const row of rows) {
       const listing = bySourceId.get(row.source_id)!;

@@ -20,7 +20,7 @@ export interface ScrapeCheck {
 
 /** Metrics of one scrape: counts, completeness per field, duplicates and the checks of the county's `validation`. */
 export interface ScrapeMetrics {
-  readonly scrapeId: string;
+  readonly scrapeId: number;
   readonly config: string;
   readonly county: string;
   readonly source: string;

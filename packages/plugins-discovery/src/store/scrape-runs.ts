@@ -17,7 +17,7 @@ export async function startScrapeRun(
   db: Kysely<DiscoveryTables>,
   scrape: { config: string; county: string; source: string; renderer: string },
   origin: ScrapeOrigin = {},
-): Promise<string> {
+): Promise<number> {
   const row = await db
     .insertInto('discovery.scrape_run')
     .values({
@@ -36,7 +36,7 @@ export async function startScrapeRun(
 }
 
 /** Record how a scrape ended, with its stats (and the error when it failed). */
-export async function finishScrapeRun(db: Kysely<DiscoveryTables>, id: string, outcome: { state: 'success' | 'failed'; stats: unknown; error?: string }): Promise<void> {
+export async function finishScrapeRun(db: Kysely<DiscoveryTables>, id: number, outcome: { state: 'success' | 'failed'; stats: unknown; error?: string }): Promise<void> {
   await db
     .updateTable('discovery.scrape_run')
     .set({ state: outcome.state, finished_at: sql`now()`, stats: JSON.stringify(outcome.stats), error: outcome.error ?? null })
@@ -45,12 +45,12 @@ export async function finishScrapeRun(db: Kysely<DiscoveryTables>, id: string, o
 }
 
 /** Store a scrape's validation metrics. */
-export async function saveScrapeMetrics(db: Kysely<DiscoveryTables>, id: string, metrics: unknown): Promise<void> {
+export async function saveScrapeMetrics(db: Kysely<DiscoveryTables>, id: number, metrics: unknown): Promise<void> {
   await db.updateTable('discovery.scrape_run').set({ metrics: JSON.stringify(metrics) }).where('id', '=', id).execute();
 }
 
 /** A scrape by id, or the latest successful one of a config in a DAG run. */
-export async function findScrapeRun(db: Kysely<DiscoveryTables>, by: { id: string } | { config: string; dagId: string; runId: string }): Promise<ScrapeRun | undefined> {
+export async function findScrapeRun(db: Kysely<DiscoveryTables>, by: { id: number } | { config: string; dagId: string; runId: string }): Promise<ScrapeRun | undefined> {
   let query = db.selectFrom('discovery.scrape_run').selectAll();
   query = 'id' in by ? query.where('id', '=', by.id) : query.where('config', '=', by.config).where('dag_id', '=', by.dagId).where('run_id', '=', by.runId).where('state', '=', 'success');
   return query.orderBy('id', 'desc').limit(1).executeTakeFirst();

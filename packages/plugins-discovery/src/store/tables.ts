@@ -1,12 +1,15 @@
 import type { ColumnType, Generated, JSONColumnType } from 'kysely';
 
-/** A numeric column: written as a number, read back as the text Postgres sends (cast in queries that need numbers). */
+/**
+ * A numeric column: written as a number, read back as the text Postgres sends (cast in queries that
+ * need numbers). bigint columns (ids) read as numbers: the engine's connection parses int8.
+ */
 type Numeric = ColumnType<string, number | string, number | string>;
 type Timestamp = ColumnType<Date, Date | string | undefined, Date | string>;
 
 /** `discovery.prospect_queue`: one row per listing (unique per source and source id). */
 export interface ProspectQueueTable {
-  id: Generated<string>;
+  id: Generated<number>;
   source: string;
   source_id: string;
   county: string;
@@ -18,7 +21,7 @@ export interface ProspectQueueTable {
   beds: number | null;
   baths: ColumnType<string | null, number | null, number | null>;
   living_area_sqft: number | null;
-  lot_size_sqft: ColumnType<string | null, number | null, number | null>;
+  lot_size_sqft: number | null;
   year_built: number | null;
   latitude: number | null;
   longitude: number | null;
@@ -31,24 +34,24 @@ export interface ProspectQueueTable {
   first_seen_at: Timestamp;
   last_seen_at: Timestamp;
   price_changed_at: ColumnType<Date | null, Date | string | null, Date | string | null>;
-  last_scrape_id: ColumnType<string | null, number | string | null, number | string | null>;
+  last_scrape_id: number | null;
   created_at: Timestamp;
   updated_at: Timestamp;
 }
 
 /** `discovery.price_history`: every price a listing has had, first seen included. */
 export interface PriceHistoryTable {
-  id: Generated<string>;
-  prospect_id: ColumnType<string, number | string, never>;
+  id: Generated<number>;
+  prospect_id: ColumnType<number, number, never>;
   old_price: ColumnType<string | null, number | string | null, never>;
   new_price: ColumnType<string, number | string, never>;
   changed_at: Timestamp;
-  scrape_id: ColumnType<string | null, number | string | null, never>;
+  scrape_id: ColumnType<number | null, number | null, never>;
 }
 
 /** `discovery.rejected_listing`: listings that failed validation, with the reasons (one row per listing URL). */
 export interface RejectedListingTable {
-  id: Generated<string>;
+  id: Generated<number>;
   source: string;
   county: string;
   listing_url: string;
@@ -58,12 +61,12 @@ export interface RejectedListingTable {
   first_rejected_at: Timestamp;
   last_rejected_at: Timestamp;
   times_rejected: Generated<number>;
-  last_scrape_id: ColumnType<string | null, number | string | null, number | string | null>;
+  last_scrape_id: number | null;
 }
 
 /** `discovery.scrape_run`: one row per scrape (a try of the scrape operator), with its stats and metrics. */
 export interface ScrapeRunTable {
-  id: Generated<string>;
+  id: Generated<number>;
   config: string;
   county: string;
   source: string;
