@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { pluginRoutesHandler, runPluginHealthChecks } from '@tributary/engine';
 import { runDagToCompletion } from '@tributary/engine/testing';
 import { startListingsSite, type ListingsSite } from '../src/site/server.js';
 import { REPO_DIR, setupDiscovery, type DiscoverySetup } from './support.js';
@@ -44,6 +45,20 @@ describe('dags/discovery_offmarket.ts run by the engine', () => {
     expect(n).toBe(120);
     const scrape = await setup.db.selectFrom('discovery.scrape_run').select(['dag_id', 'run_id', 'task_id', 'state', 'metrics']).executeTakeFirstOrThrow();
     expect(scrape).toMatchObject({ dag_id: 'discovery_offmarket', run_id: result.run.run_id, task_id: 'scrape', state: 'success', metrics: { ok: true, listings: 120 } });
+  });
+
+  it('serves the scrapes, listings and a summary under /plugins/discovery/, and reports its health', async () => {
+    const handler = pluginRoutesHandler(setup.engine.plugins);
+    const get = async (path: string) => (await handler(new Request(`http://localhost/plugins/discovery/${path}`))).json() as Promise<Record<string, unknown>[]>;
+    const [scrape] = await get('scrapes?config=king_wa');
+    expect(scrape).toMatchObject({ config: 'king_wa', state: 'success', metrics: { listings: 120 } });
+    expect(await get('prospects?county=king_wa&limit=5')).toHaveLength(5);
+    expect(await get('summary')).toEqual([{ county: 'king_wa', status: 'new', listings: 120, last_seen_at: expect.any(String) }]);
+    expect(await get('rejected')).toEqual([]);
+    const missing = await handler(new Request('http://localhost/plugins/discovery/nope'));
+    expect(missing.status).toBe(404);
+    const health = await runPluginHealthChecks(setup.engine.plugins);
+    expect(health).toContainEqual(expect.objectContaining({ check: 'discovery.tables', ok: true, detail: '120 listings in discovery.prospect_queue' }));
   });
 
   it('fails at validate_config for an unknown county, naming the configs there, and scrapes nothing', async () => {

@@ -187,16 +187,16 @@ export const countyConfigSchema = z
   .strict()
   .superRefine((config, ctx) => {
     const fields = { ...config.list.fields, ...config.detail?.fields };
-    if (!fields.sourceId) ctx.addIssue({ code: 'custom', path: ['list', 'fields'], message: 'missing sourceId (in list.fields or detail.fields): listings are deduplicated by it' });
+    if (!fields.sourceId) ctx.addIssue({ code: 'custom', path: ['list', 'fields'], message: 'needs sourceId (in list.fields or detail.fields) to deduplicate listings; got none' });
     if (config.detail && !config.list.detailLinkSelector) {
-      ctx.addIssue({ code: 'custom', path: ['list'], message: 'missing detailLinkSelector: needed to reach the detail pages that `detail` describes' });
+      ctx.addIssue({ code: 'custom', path: ['list'], message: 'needs detailLinkSelector to reach the detail pages that `detail` describes; got none' });
     }
     if (config.renderer === 'static') {
-      if (config.list.waitForSelector) ctx.addIssue({ code: 'custom', path: ['list', 'waitForSelector'], message: 'applies only to renderer: browser' });
-      if (config.detail?.waitForSelector) ctx.addIssue({ code: 'custom', path: ['detail', 'waitForSelector'], message: 'applies only to renderer: browser' });
+      if (config.list.waitForSelector) ctx.addIssue({ code: 'custom', path: ['list', 'waitForSelector'], message: 'applies only to renderer: browser; got renderer: static' });
+      if (config.detail?.waitForSelector) ctx.addIssue({ code: 'custom', path: ['detail', 'waitForSelector'], message: 'applies only to renderer: browser; got renderer: static' });
     }
     if (config.limits.maxRetryBackoffMs < config.limits.retryBackoffMs) {
-      ctx.addIssue({ code: 'custom', path: ['limits', 'maxRetryBackoffMs'], message: `must be at least retryBackoffMs (${config.limits.retryBackoffMs})` });
+      ctx.addIssue({ code: 'custom', path: ['limits', 'maxRetryBackoffMs'], message: `must be at least retryBackoffMs (${config.limits.retryBackoffMs}); got ${config.limits.maxRetryBackoffMs}` });
     }
   });
 
