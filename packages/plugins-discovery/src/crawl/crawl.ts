@@ -62,6 +62,8 @@ export interface CrawlStats {
 }
 
 const LIST = 'LIST';
+/** How often a running crawl logs its progress. */
+const PROGRESS_INTERVAL_MS = 30_000;
 const DETAIL = 'DETAIL';
 
 interface DetailUserData {
@@ -235,9 +237,14 @@ export async function crawlListings(options: CrawlOptions): Promise<CrawlStats> 
 
   const onAbort = (): void => crawler.stop();
   signal?.addEventListener('abort', onAbort, { once: true });
+  const progress = setInterval(() => {
+    log.info({ listPages: counts.listPages, detailPages: counts.detailPages, listings: counts.listingsFound, retries: counts.retries, failedPages: failedPages.length }, `crawled ${counts.listPages + counts.detailPages} pages so far`);
+  }, PROGRESS_INTERVAL_MS);
+  progress.unref();
   try {
     await crawler.run(startUrls.map((url) => ({ url, label: LIST })));
   } finally {
+    clearInterval(progress);
     signal?.removeEventListener('abort', onAbort);
     await limiter.stop();
   }

@@ -29,7 +29,11 @@ class ForwardingLogger extends Logger {
   }
 }
 
-/** A crawlee `Log` writing to `target`, at crawlee's `INFO` level (its periodic statistics, warnings, errors). */
-export function crawleeLog(target: CrawlLogger): Log {
-  return new Log({ level: LogLevel.INFO, logger: new ForwardingLogger(target) });
+/**
+ * A crawlee `Log` writing to `target`: crawlee's warnings and errors (failed requests, skipped
+ * ones). Its info lines (periodic autoscaling and statistics dumps) are left out: the crawl logs
+ * its own progress.
+ */
+export function crawleeLog(target: CrawlLogger, level: LogLevel = LogLevel.WARNING): Log {
+  return new Log({ level, logger: new ForwardingLogger(target) });
 }
