@@ -4,12 +4,13 @@ import { machineInfo, printTable, writeJson, type BenchResult } from './report.j
 import type { Scenario } from './scenario.js';
 import { bigDag } from './scenarios/big-dag.js';
 import { chain } from './scenarios/chain.js';
+import { discovery } from './scenarios/discovery.js';
 import { fanout } from './scenarios/fanout.js';
 import { manyRuns } from './scenarios/many-runs.js';
 import { parse } from './scenarios/parse.js';
 import { uiGrid } from './scenarios/ui-grid.js';
 
-const SCENARIOS: readonly Scenario[] = [chain, fanout, manyRuns, bigDag, parse, uiGrid];
+const SCENARIOS: readonly Scenario[] = [chain, fanout, manyRuns, bigDag, parse, uiGrid, discovery];
 
 const program = new Command('bench')
   .description('Run benchmark scenarios against one PostgreSQL (embedded, or DATABASE_URL)')

@@ -13,7 +13,9 @@ import { Executors } from './executor/executors.js';
 import { KubernetesAccess } from './executor/kubernetes-access.js';
 import { KubernetesExecutor } from './executor/kubernetes-executor.js';
 import { LocalExecutor } from './executor/local-executor.js';
+import type { PluginServiceRole } from './plugin/plugin.js';
 import { PluginRegistry } from './plugin/registry.js';
+import { startPluginServices, type PluginServices, type StartedPluginService } from './plugin/services.js';
 import { DagBag } from './processor/dag-bag.js';
 import { DagProcessor, type ParseRunSummary } from './processor/dag-processor.js';
 import { TaskQueue } from './queue/task-queue.js';
@@ -56,6 +58,7 @@ export class Tributary {
   #processor: DagProcessor | null = null;
   #scheduler: Scheduler | null = null;
   readonly #workers: Worker[] = [];
+  readonly #services: PluginServices[] = [];
   #closing: Promise<void> | null = null;
 
   private constructor(
@@ -227,6 +230,16 @@ export class Tributary {
     return triggerDag(this.context, dagId, options);
   }
 
+  /**
+   * Start the background services plugins declare for `role` (see `PluginService`); `close()` stops
+   * them after the workers. Resolves with the services started.
+   */
+  async startPluginServices(role: PluginServiceRole): Promise<readonly StartedPluginService[]> {
+    const services = await startPluginServices(this.plugins, role, this.log);
+    this.#services.push(services);
+    return services.started;
+  }
+
   /** Delete a worker queue (the private queue of a finished `dags test`). */
   deleteQueue(queue: string): Promise<void> {
     return this.#queue.deleteQueue(queue);
@@ -241,6 +254,8 @@ export class Tributary {
         this.log.debug({ ms: Math.round(performance.now() - started) }, `closed: ${name}`);
       };
       await step('workers', () => Promise.all(this.#workers.splice(0).map((w) => w.stop())));
+      // Workers may still be using a plugin's service (a local site being scraped): stop services after them.
+      await step('plugin services', () => Promise.all(this.#services.splice(0).map((s) => s.stop())));
       await step('scheduler', () => this.#scheduler?.stop());
       await step('DAG processor', () => this.#processor?.stop());
       await step('retry timers', () => this.#retries.stop());

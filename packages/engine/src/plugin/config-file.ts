@@ -78,7 +78,7 @@ function explain(issue: SchemaIssue, data: unknown): string {
     const expected = issue.errors.map((branch) => branch[0]?.message.replace(/^Invalid input: (expected )?/, '').replace(/, received \w+$/, '')).filter(Boolean);
     return `expected ${[...new Set(expected)].join(' or ')}, got ${describeValue(found)}`;
   }
-  const message = issue.message.replace(/^Invalid input: /, '');
+  const message = issue.message.replace(/^Invalid (input|option): /, '');
   if (found === undefined && issue.code === 'invalid_type') return `missing (${message.replace(/, received undefined$/, '')})`;
   return `${message}${/received|got/.test(message) ? '' : `, got ${describeValue(found)}`}`;
 }

@@ -12,6 +12,10 @@ export {
   type PluginOperator,
   type PluginRoutes,
   type PluginRuntime,
+  type PluginService,
+  type PluginServiceRole,
+  type RunningPluginService,
   type TributaryPlugin,
 } from './plugin.js';
+export { PluginServiceError, startPluginServices, type PluginServices, type StartedPluginService } from './services.js';
 export { OperatorNotFoundError, PluginRegistry, type PluginRegistryOptions, type ResolvedOperator } from './registry.js';

@@ -74,9 +74,39 @@ export interface ConnectionType {
   readonly secretFields?: readonly string[];
 }
 
+/** The long-running commands that start plugin services: `tributary standalone`, `scheduler`, `worker`, `webserver`. */
+export type PluginServiceRole = 'standalone' | 'scheduler' | 'worker' | 'webserver';
+
+/** A plugin service once started: where it can be reached, and how to stop it. */
+export interface RunningPluginService {
+  /** Address it listens on, if any (logged when it starts). */
+  readonly url?: string;
+  /** Stop it: close its sockets, timers and children. Called once, when the command shuts down. */
+  stop(): Promise<void> | void;
+}
+
+/**
+ * A background service a plugin runs beside the engine's roles, in the same process: a local server
+ * a demo scrapes, a poller, a webhook relay. The long-running commands whose role is listed start it
+ * (after the engine opened and the plugin was migrated) and stop it when they shut down, after their
+ * workers have stopped. A service that fails to start stops the command with an error naming it.
+ */
+export interface PluginService {
+  /** One line shown in the command's log. */
+  readonly description?: string;
+  /**
+   * The commands that run it. A service meant to exist once per deployment should not list `worker`
+   * (a deployment runs many workers).
+   * @defaultValue ['standalone']
+   */
+  readonly roles?: readonly PluginServiceRole[];
+  /** Start the service; resolve once it is ready to use. */
+  start(runtime: PluginRuntime): Promise<RunningPluginService> | RunningPluginService;
+}
+
 /**
  * A plugin: a named, versioned set of operators, and optionally the tables, config files, connection
- * types, routes and health checks that go with them. Export one as the default export of a package
+ * types, routes, health checks and background services that go with them. Export one as the default export of a package
  * built with {@link definePlugin}.
  */
 export interface TributaryPlugin {
@@ -105,10 +135,13 @@ export interface TributaryPlugin {
   readonly routes?: PluginRoutes | ((runtime: PluginRuntime) => PluginRoutes);
   /** Checks reported by `/healthz` and `tributary plugins list` (name → check). */
   readonly healthChecks?: Readonly<Record<string, HealthCheck>>;
+  /** Background services by name, started by the long-running commands of their roles (see {@link PluginService}). */
+  readonly services?: Readonly<Record<string, PluginService>>;
 }
 
 const NAME = /^[a-z][a-z0-9_-]*$/;
 const SCHEMA = /^[a-z_][a-z0-9_]*$/;
+const SERVICE_ROLES: readonly PluginServiceRole[] = ['standalone', 'scheduler', 'worker', 'webserver'];
 
 function isDefinition(value: unknown): value is OperatorDefinition {
   return typeof value === 'object' && value !== null && typeof (value as OperatorDefinition).run === 'function';
@@ -158,6 +191,11 @@ export function definePlugin(plugin: TributaryPlugin): TributaryPlugin {
   }
   for (const [key, check] of Object.entries(plugin.healthChecks ?? {})) {
     if (typeof check !== 'function') throw new TypeError(`${where}: health check '${key}' must be a function`);
+  }
+  for (const [key, service] of Object.entries(plugin.services ?? {})) {
+    if (typeof service?.start !== 'function') throw new TypeError(`${where}: service '${key}' must have a start(runtime) function`);
+    const unknown = (service.roles ?? []).filter((role) => !SERVICE_ROLES.includes(role));
+    if (unknown.length > 0) throw new TypeError(`${where}: service '${key}': unknown role ${unknown.map((r) => `'${r}'`).join(', ')} (expected ${SERVICE_ROLES.join(', ')})`);
   }
   if (plugin.configSchema !== undefined && typeof plugin.configSchema.safeParse !== 'function') {
     throw new TypeError(`${where}: configSchema must have safeParse() (a zod schema)`);

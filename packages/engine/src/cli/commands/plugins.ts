@@ -43,6 +43,7 @@ export function registerPluginCommands(program: Command): void {
           operators: Object.entries(p.operators).map(([name, op]) => ({ name: `${p.name}.${name}`, description: operatorRunner(op).description ?? null })),
           connectionTypes: Object.keys(p.connectionTypes ?? {}).map((t) => `${p.name}.${t}`),
           routes: p.routes ? `/plugins/${p.name}/` : null,
+          services: Object.entries(p.services ?? {}).map(([name, s]) => ({ name: `${p.name}.${name}`, roles: s.roles ?? ['standalone'], description: s.description ?? null })),
           health: health.filter((h) => h.check.startsWith(`${p.name}.`)),
         }));
         if (options.json) {

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { Tributary } from '../../engine.js';
 import { AlreadyExistsError } from '../../errors.js';
+import type { PluginServiceRole } from '../../plugin/plugin.js';
 import { generatePassword } from '../../service/passwords.js';
 import { countUsers, createUser } from '../../service/users.js';
 import { createWebApp } from '../../web/app.js';
@@ -41,6 +42,16 @@ async function startWeb(engine: Tributary, options: WebCommandOptions): Promise<
   return server;
 }
 
+/** Start the plugin services of `role`; when one fails, close the engine (and its embedded database) before reporting it. */
+async function startServices(engine: Tributary, role: PluginServiceRole): Promise<void> {
+  try {
+    await engine.startPluginServices(role);
+  } catch (error) {
+    await engine.close().catch(() => {});
+    throw error;
+  }
+}
+
 /** Standalone's first start: create `admin` with a generated password and print it once. */
 async function ensureFirstAdmin(engine: Tributary): Promise<void> {
   if ((await countUsers(engine.db)) > 0) return;
@@ -68,6 +79,8 @@ export function registerServiceCommands(program: Command): void {
     const concurrency = options.concurrency ? positiveInt(options.concurrency, '--concurrency') : undefined;
     port(options.port);
     const engine = await Tributary.open(engineOptions(command, { logLevel: 'info' }));
+    // Plugin services first: a task the scheduler starts at once may need them (a local site to scrape).
+    await startServices(engine, 'standalone');
     const parsed = await engine.parseDags();
     engine.processor.watch();
     engine.startScheduler();
@@ -85,6 +98,7 @@ export function registerServiceCommands(program: Command): void {
     async (options: WebCommandOptions, command: Command) => {
       port(options.port);
       const engine = await Tributary.open(engineOptions(command, { logLevel: 'info' }));
+      await startServices(engine, 'webserver');
       const server = await startWeb(engine, options);
       await untilSignal(engine, () => server.close());
     },
@@ -95,6 +109,7 @@ export function registerServiceCommands(program: Command): void {
     .description('run the DAG processor (watching the DAG folders) and the scheduler')
     .action(async (_options: unknown, command: Command) => {
       const engine = await Tributary.open(engineOptions(command, { logLevel: 'info' }));
+      await startServices(engine, 'scheduler');
       await engine.parseDags();
       engine.processor.watch();
       engine.startScheduler();
@@ -112,6 +127,7 @@ export function registerServiceCommands(program: Command): void {
       if (queues.length === 0) throw new UsageError('--queues: give at least one queue name');
       const concurrency = options.concurrency ? positiveInt(options.concurrency, '--concurrency') : undefined;
       const engine = await Tributary.open(engineOptions(command, { logLevel: 'info' }));
+      await startServices(engine, 'worker');
       await engine.startWorker({ queues, ...(concurrency ? { concurrency } : {}) });
       await untilSignal(engine);
     });
