@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import type { Kysely } from 'kysely';
 import pino, { type Logger } from 'pino';
+import { CallbackRunner } from './callback/callback-runner.js';
 import { resolveEngineConfig, type EngineConfig, type ResolvedEngineConfig } from './config.js';
 import { connectDatabase, redactUrl, type DatabaseHandle } from './db/connect.js';
 import { startEmbeddedPostgres, type EmbeddedPostgresHandle } from './db/embedded.js';
@@ -72,6 +73,7 @@ export class Tributary {
     this.#database = database;
     this.#embedded = embedded;
     this.#queue = queue;
+    this.#dagBag = new DagBag(config.projectDir);
     this.context = {
       db: database.db,
       queue,
@@ -80,12 +82,12 @@ export class Tributary {
       timings: { heartbeatIntervalMs: config.heartbeatIntervalMs, heartbeatTimeoutMs: config.heartbeatTimeoutMs },
       xcomMaxBytes: config.xcomMaxBytes,
       maxMapLength: config.maxMapLength,
+      callbacks: new CallbackRunner({ dags: this.#dagBag, db: database.db, log, timeoutMs: config.callbackTimeoutMs }),
     };
     this.#retries = new RetryWaker(
       (tiId) => wakeRetry(this.context, tiId),
       (error, tiId) => log.error({ err: error, tiId }, 'waking a retry failed; the scheduler will pick it up'),
     );
-    this.#dagBag = new DagBag(config.projectDir);
     this.#kubernetes = new KubernetesAccess(config.kubernetes);
     this.plugins = new PluginRegistry(config.projectDir, [createBuiltinPlugin(this.#kubernetes, database.db)], { database, log });
   }
@@ -242,6 +244,7 @@ export class Tributary {
       };
       await step('workers', () => Promise.all(this.#workers.splice(0).map((w) => w.stop())));
       await step('scheduler', () => this.#scheduler?.stop());
+      await step('callbacks', () => this.context.callbacks?.drain());
       await step('DAG processor', () => this.#processor?.stop());
       await step('retry timers', () => this.#retries.stop());
       await step('task queue', () => this.#queue.stop());

@@ -5,7 +5,8 @@ import type { Database, DagRunRow, RunState } from '../db/schema.js';
 import { withTransaction } from '../db/transaction.js';
 import { InvalidStateError, NotFoundError, TributaryError } from '../errors.js';
 import { advanceRun } from './advance.js';
-import type { EngineContext } from './context.js';
+import type { DagStructure, EngineContext } from './context.js';
+import { deadlineFor } from './deadlines.js';
 
 /** What a new run is. */
 export interface NewRun {
@@ -96,6 +97,9 @@ export async function createRunInTransaction(trx: Transaction<Database>, ctx: En
     canStart = (running.rows[0]?.n ?? 0) < dag.max_active_runs;
   }
   const now = new Date();
+  const deadlineAt = structure.serialized.deadline
+    ? deadlineFor(structure.serialized, { runType: input.runType, logicalDate: input.logicalDate, dataIntervalEnd: input.dataInterval.end, queuedAt: now })
+    : null;
   const inserted = await trx
     .insertInto('tributary.dag_run')
     .values({
@@ -113,6 +117,7 @@ export async function createRunInTransaction(trx: Transaction<Database>, ctx: En
       backfill_id: input.backfillId ?? null,
       queued_at: now,
       start_date: canStart ? now : null,
+      ...(deadlineAt ? { deadline_at: deadlineAt } : {}),
     })
     .onConflict((oc) => oc.doNothing())
     .returningAll()
@@ -193,7 +198,7 @@ export async function finishRunIfDone(ctx: EngineContext, runPk: number): Promis
   if (unfinished.rows.length > 0) return null;
   const run = await ctx.db
     .selectFrom('tributary.dag_run')
-    .select(['id', 'dag_id', 'state', 'dag_version_id'])
+    .select(['id', 'dag_id', 'state', 'dag_version_id', 'run_id', 'run_type', 'logical_date', 'data_interval_start', 'data_interval_end', 'conf'])
     .where('id', '=', runPk)
     .executeTakeFirst();
   if (!run || run.state !== 'running') return null;
@@ -211,7 +216,40 @@ export async function finishRunIfDone(ctx: EngineContext, runPk: number): Promis
     .executeTakeFirst();
   if (!updated) return null;
   ctx.log.info({ dagId: run.dag_id, runPk, state }, 'run finished');
+  if (ctx.callbacks && structure.serialized.callbacks?.includes(state === 'success' ? 'success' : 'failure')) {
+    startRunCallbacks(ctx, structure, run, state);
+  }
   await startQueuedRuns(ctx, run.dag_id);
   return state;
+}
+
+/** Start the DAG's callbacks for a run that just finished (in this process, which settled it). */
+function startRunCallbacks(
+  ctx: EngineContext,
+  structure: DagStructure,
+  run: Pick<DagRunRow, 'id' | 'dag_id' | 'run_id' | 'run_type' | 'logical_date' | 'data_interval_start' | 'data_interval_end' | 'conf'>,
+  state: 'success' | 'failed',
+): void {
+  const callbacks = ctx.callbacks!;
+  callbacks.start(async () => {
+    const failed =
+      state === 'failed'
+        ? await sql<{ task_id: string; map_index: number }>`
+            SELECT task_id, map_index FROM tributary.task_instance
+             WHERE run_pk = ${run.id} AND state IN ('failed', 'upstream_failed') ORDER BY task_id, map_index`.execute(ctx.db)
+        : { rows: [] };
+    await callbacks.runDagCallbacks({
+      kind: state === 'success' ? 'success' : 'failure',
+      file: structure.serialized.file,
+      dagId: run.dag_id,
+      runId: run.run_id,
+      runType: run.run_type,
+      logicalDate: run.logical_date,
+      dataInterval: { start: run.data_interval_start, end: run.data_interval_end },
+      params: run.conf,
+      state,
+      failedTasks: failed.rows.map((r) => (r.map_index >= 0 ? `${r.task_id}[${r.map_index}]` : r.task_id)),
+    });
+  });
 }
 

@@ -1,11 +1,13 @@
+import type { TaskCallbackKind } from '../dag/callbacks.js';
 import { skippedByFlow } from '../dag/flow.js';
-import { mappedArgsAt, resolveExpandValues } from '../dag/mapping.js';
 import type { SerializedTask, TaskContext } from '../dag/types.js';
-import { SkipTaskError, TaskTimeoutError, TributaryError, describeError } from '../errors.js';
+import { SkipTaskError, TaskTimeoutError, TributaryError, describeError, type ErrorInfo } from '../errors.js';
 import { OUTCOME_RECORDED } from '../executor/executor.js';
 import type { Executors } from '../executor/executors.js';
 import type { EngineContext } from '../scheduler/context.js';
 import type { RetryWaker } from '../scheduler/retry-waker.js';
+import { triggeringAssetEvents } from '../scheduler/asset-events.js';
+import type { DagStructure } from '../scheduler/context.js';
 import {
   afterTaskFinished,
   recordFailure,
@@ -14,6 +16,8 @@ import {
   upstreamResults,
   type ClaimedTaskInstance,
 } from '../scheduler/task-transitions.js';
+import { OutletEventCollector } from './outlet-events.js';
+import { tryArguments } from './task-arguments.js';
 import { TaskLogWriter, createTaskLogger } from './task-log.js';
 
 /** A task's result could not be stored as XCom. */
@@ -63,17 +67,6 @@ function raceAbort<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
   });
 }
 
-/**
- * A task instance's arguments: a function task's `args` or an operator's, plus for an instance of a
- * mapped task its element of each `expand` input.
- */
-function taskArguments(task: SerializedTask, claimed: ClaimedTaskInstance, upstream: Record<string, unknown>): Record<string, unknown> {
-  const fixed = (task.args ?? {}) as Record<string, unknown>;
-  if (!task.expand) return fixed;
-  const where = { dagId: claimed.dagId, taskId: claimed.taskId };
-  return { ...fixed, ...mappedArgsAt(where, resolveExpandValues(where, task.expand, upstream), claimed.mapIndex) };
-}
-
 /** What {@link runClaimedTask} needs. */
 export interface TaskRunnerDeps {
   ctx: EngineContext;
@@ -97,6 +90,8 @@ export async function runClaimedTask(deps: TaskRunnerDeps, claimed: ClaimedTaskI
   log.onError = (error) => ctx.log.warn({ err: error, ...where }, 'writing task log lines failed');
   const started = performance.now();
   let timer: NodeJS.Timeout | undefined;
+  // What the try ran with, stored with its outcome (null: the task has no arguments, or they were not reached).
+  let renderedJson: string | null = null;
   try {
     if (!task) {
       throw new TributaryError('TASK_MISSING', `DAG '${claimed.dagId}': task '${claimed.taskId}' is not in DAG version ${claimed.dagVersionId}`);
@@ -113,7 +108,12 @@ export async function runClaimedTask(deps: TaskRunnerDeps, claimed: ClaimedTaskI
       timer = setTimeout(() => abort.abort(new TaskTimeoutError(claimed.dagId, claimed.taskId, ms)), ms);
     }
     const upstream = await upstreamResults(ctx, claimed.runPk, task.upstream, structure);
-    const args = taskArguments(task, claimed, upstream);
+    // Only asset-triggered runs have triggering events: other runs pay nothing for them.
+    const triggering = claimed.runType === 'asset_triggered' && !external ? await triggeringAssetEvents(ctx.db, claimed.runPk) : {};
+    const prepared = await tryArguments(ctx, claimed, task, structure, upstream, triggering, !external);
+    const args = prepared.args;
+    renderedJson = prepared.renderedJson;
+    const outlets = new OutletEventCollector(where, task.outlets ?? []);
     const context: TaskContext = {
       dagId: claimed.dagId,
       runId: claimed.runId,
@@ -129,6 +129,8 @@ export async function runClaimedTask(deps: TaskRunnerDeps, claimed: ClaimedTaskI
       args,
       log: createTaskLogger(log),
       signal: abort.signal,
+      outletEvents: outlets,
+      triggeringAssetEvents: triggering,
     };
     const execution = Promise.resolve().then(() =>
       executor.execute({ task: task.kind === 'operator' ? { ...task, args } : task, dagId: claimed.dagId, taskInstanceId: claimed.id, file: structure.serialized.file, context, log }),
@@ -148,9 +150,13 @@ export async function runClaimedTask(deps: TaskRunnerDeps, claimed: ClaimedTaskI
       log.write('info', outcome.skip.length > 0 ? `Skipping downstream tasks: ${outcome.skip.join(', ')}` : 'Following every downstream task');
     }
     const json = serializeResult(result, ctx.xcomMaxBytes, where);
+    const events = task.outlets ? outlets.events(ctx.xcomMaxBytes) : [];
+    if (events.length > 0) log.write('info', `Recording asset events: ${events.map((e) => e.uri).join(', ')}`);
     log.write('info', `Task succeeded in ${Math.round(performance.now() - started)} ms${json === null ? '' : ` (result ${Buffer.byteLength(json)} bytes)`}`);
-    if (await recordSuccess(ctx, claimed, json, await log.drain(), decision)) {
+    const assetEvents = events.length > 0 ? { events, source: { dagId: claimed.dagId, runId: claimed.runId, taskId: claimed.taskId, mapIndex: claimed.mapIndex } } : undefined;
+    if (await recordSuccess(ctx, claimed, json, await log.drain(), decision, { renderedArgsJson: renderedJson, assetEvents })) {
       await afterTaskFinished(ctx, claimed, 'success');
+      await runCallbacks(deps, claimed, task, structure, 'success', 'success', null);
     } else {
       ctx.log.warn(where, 'task finished but its instance changed state meanwhile (cleared, marked or failed as a zombie); result discarded');
     }
@@ -159,13 +165,16 @@ export async function runClaimedTask(deps: TaskRunnerDeps, claimed: ClaimedTaskI
     if (caught instanceof SkipTaskError) {
       log.write('info', `Task skipped itself: ${caught.message}`);
       await log.close();
-      if (await recordSkipped(ctx, claimed, caught.message)) await afterTaskFinished(ctx, claimed, 'skipped');
+      if (await recordSkipped(ctx, claimed, caught.message, renderedJson)) {
+        await afterTaskFinished(ctx, claimed, 'skipped');
+        if (task) await runCallbacks(deps, claimed, task, structure, 'skipped', 'skipped', describeError(caught));
+      }
       return;
     }
     const error = describeError(caught);
     log.write('error', `Task failed after ${Math.round(performance.now() - started)} ms: ${error.stack ?? `${error.name}: ${error.message}`}`);
     const outcome = task
-      ? await recordFailure(ctx, claimed, task, error)
+      ? await recordFailure(ctx, claimed, task, error, true, renderedJson)
       : await recordFailure(ctx, claimed, { retryDelayMs: 0, retryExponentialBackoff: false, maxRetryDelayMs: 0 }, error, false);
     if (outcome?.state === 'up_for_retry') {
       log.write('warn', `Marked up_for_retry; try ${claimed.tryNumber + 1} starts at ${outcome.retryAt!.toISOString()}`);
@@ -179,5 +188,40 @@ export async function runClaimedTask(deps: TaskRunnerDeps, claimed: ClaimedTaskI
     }
     if (outcome.retryAt) deps.retries.schedule(claimed.id, outcome.retryAt);
     await afterTaskFinished(ctx, claimed, outcome.state);
+    if (task) await runCallbacks(deps, claimed, task, structure, outcome.state === 'failed' ? 'failure' : 'retry', outcome.state, error);
   }
+}
+
+/**
+ * Run the task's callbacks of `kind` once its outcome is stored and its downstream tasks are on their
+ * way (a slow callback holds up nothing but this worker slot, for at most the callback timeout).
+ */
+async function runCallbacks(
+  deps: TaskRunnerDeps,
+  claimed: ClaimedTaskInstance,
+  task: SerializedTask,
+  structure: DagStructure,
+  kind: TaskCallbackKind,
+  state: 'success' | 'failed' | 'up_for_retry' | 'skipped',
+  error: ErrorInfo | null,
+): Promise<void> {
+  const callbacks = deps.ctx.callbacks;
+  if (!callbacks || !task.callbacks?.includes(kind)) return;
+  await callbacks.runTaskCallbacks({
+    kind,
+    file: structure.serialized.file,
+    dagId: claimed.dagId,
+    runId: claimed.runId,
+    runType: claimed.runType,
+    logicalDate: claimed.logicalDate,
+    dataInterval: { start: claimed.dataIntervalStart, end: claimed.dataIntervalEnd },
+    params: claimed.conf,
+    tiId: claimed.id,
+    taskId: claimed.taskId,
+    mapIndex: claimed.mapIndex,
+    tryNumber: claimed.tryNumber,
+    maxTries: claimed.maxTries,
+    state,
+    error,
+  });
 }
