@@ -1,5 +1,6 @@
 import { Command, CommanderError } from 'commander';
 import { TributaryError } from '../errors.js';
+import { registerAssetCommands } from './commands/assets.js';
 import { registerBackfillCommands } from './commands/backfill.js';
 import { registerDagCommands } from './commands/dags.js';
 import { registerPluginCommands } from './commands/plugins.js';
@@ -28,6 +29,7 @@ export function buildProgram(): Command {
   registerTaskCommands(program);
   registerRunCommands(program);
   registerBackfillCommands(program);
+  registerAssetCommands(program);
   registerPluginCommands(program);
   registerUserCommands(program);
   return program;

@@ -74,3 +74,12 @@ export {
   type PlannedBackfillRun,
 } from './backfill.js';
 export { advanceBackfills } from './backfill-runner.js';
+export {
+  createAssetEvent,
+  listAssetEvents,
+  listAssets,
+  type AssetEventQuery,
+  type AssetEventSummary,
+  type AssetSummary,
+  type CreatedAssetEvent,
+} from './assets.js';
