@@ -112,7 +112,8 @@ export async function runClaimedTask(deps: TaskRunnerDeps, claimed: ClaimedTaskI
     const triggering = claimed.runType === 'asset_triggered' && !external ? await triggeringAssetEvents(ctx.db, claimed.runPk) : {};
     const prepared = await tryArguments(ctx, claimed, task, structure, upstream, triggering, !external);
     const args = prepared.args;
-    renderedJson = prepared.renderedJson;
+    // A try whose own process (a pod) records its outcome stores its rendered arguments itself.
+    renderedJson = external ? null : prepared.renderedJson;
     const outlets = new OutletEventCollector(where, task.outlets ?? []);
     const context: TaskContext = {
       dagId: claimed.dagId,
