@@ -13,6 +13,7 @@ export {
   describeAssetCondition,
   parseAssetCondition,
   type AssetCondition,
+  type AssetConditionInput,
   SCHEDULE_PRESETS,
   backfillAction,
   describeSchedule,

@@ -1,5 +1,5 @@
 import type { FromSchema, JSONSchema } from 'json-schema-to-ts';
-import type { AssetCondition } from '../schedule/assets.js';
+import type { AssetCondition, AssetConditionInput } from '../schedule/assets.js';
 import type { DagCallbackKind, DagRunCallback, DeadlineOptions, SerializedDeadline, TaskCallback, TaskCallbackKind } from './callbacks.js';
 import type { ExpandInput, SerializedExpandSource } from './mapping.js';
 import type { ResolvedSensorOptions, SensorOptions } from './sensor-options.js';
@@ -180,7 +180,7 @@ export interface IntervalSchedule {
  * means all of them; `{ any: [...] }` and `{ all: [...] }` nest for Airflow's `a | b` and `a & b`.
  */
 export interface AssetSchedule {
-  assets: readonly AssetCondition[] | { readonly all: readonly AssetCondition[] } | { readonly any: readonly AssetCondition[] };
+  assets: readonly AssetConditionInput[] | { readonly all: readonly AssetConditionInput[] } | { readonly any: readonly AssetConditionInput[] };
 }
 
 /** When a DAG's runs are created: see {@link DagOptions.schedule}. */

@@ -9,6 +9,13 @@
  */
 export type AssetCondition = string | { readonly all: readonly AssetCondition[] } | { readonly any: readonly AssetCondition[] };
 
+/** An asset condition as written in a DAG file: nested lists are allowed and mean `all`. */
+export type AssetConditionInput =
+  | string
+  | readonly AssetConditionInput[]
+  | { readonly all: readonly AssetConditionInput[] }
+  | { readonly any: readonly AssetConditionInput[] };
+
 /** Longest asset URI accepted. */
 export const MAX_ASSET_URI_LENGTH = 1500;
 

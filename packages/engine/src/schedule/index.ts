@@ -23,5 +23,6 @@ export {
   describeAssetCondition,
   parseAssetCondition,
   type AssetCondition,
+  type AssetConditionInput,
 } from './assets.js';
 export { BACKFILL_REPROCESS, backfillAction, type BackfillAction, type BackfillReprocess, type ExistingRunState } from './backfill.js';
