@@ -27,6 +27,22 @@ export interface CallbackRun {
   params: Record<string, unknown>;
 }
 
+/** The {@link CallbackRun} of a stored run, as a `dag_run` row has it. */
+export function callbackRunOf(
+  file: string | null,
+  row: { dag_id: string; run_id: string; run_type: RunType; logical_date: Date; data_interval_start: Date; data_interval_end: Date; conf: Record<string, unknown> },
+): CallbackRun {
+  return {
+    file,
+    dagId: row.dag_id,
+    runId: row.run_id,
+    runType: row.run_type,
+    logicalDate: row.logical_date,
+    dataInterval: { start: row.data_interval_start, end: row.data_interval_end },
+    params: row.conf,
+  };
+}
+
 /** A task instance's try that ended, for its callbacks. */
 export interface TaskCallbackRequest extends CallbackRun {
   kind: TaskCallbackKind;
@@ -176,40 +192,30 @@ export class CallbackRunner {
     }
   }
 
+  #runFacts(request: CallbackRun, log: TaskLogger, signal: AbortSignal) {
+    return { dagId: request.dagId, runId: request.runId, runType: request.runType, logicalDate: request.logicalDate, dataInterval: request.dataInterval, params: request.params, log, signal };
+  }
+
   #taskContext(request: TaskCallbackRequest, log: TaskLogger, signal: AbortSignal): TaskCallbackContext {
     return Object.freeze({
+      ...this.#runFacts(request, log, signal),
       kind: request.kind,
-      dagId: request.dagId,
-      runId: request.runId,
-      runType: request.runType,
-      logicalDate: request.logicalDate,
-      dataInterval: request.dataInterval,
-      params: request.params,
       taskId: request.taskId,
       mapIndex: request.mapIndex,
       tryNumber: request.tryNumber,
       maxTries: request.maxTries,
       state: request.state,
       error: request.error,
-      log,
-      signal,
     });
   }
 
   #dagContext(request: DagCallbackRequest, log: TaskLogger, signal: AbortSignal): DagRunCallbackContext {
     return Object.freeze({
+      ...this.#runFacts(request, log, signal),
       kind: request.kind,
-      dagId: request.dagId,
-      runId: request.runId,
-      runType: request.runType,
-      logicalDate: request.logicalDate,
-      dataInterval: request.dataInterval,
-      params: request.params,
       state: request.state,
       failedTasks: request.failedTasks ?? [],
       deadline: request.deadline ?? null,
-      log,
-      signal,
     });
   }
 }

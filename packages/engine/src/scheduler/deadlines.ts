@@ -1,6 +1,7 @@
 import { sql } from 'kysely';
 import type { SerializedDag } from '../dag/types.js';
 import type { RunType } from '../dag/types.js';
+import { callbackRunOf } from '../callback/callback-runner.js';
 import type { EngineContext } from './context.js';
 
 /**
@@ -46,14 +47,8 @@ export async function fireMissedDeadlines(ctx: EngineContext): Promise<number> {
     const callbacks = ctx.callbacks;
     callbacks.start(() =>
       callbacks.runDagCallbacks({
+        ...callbackRunOf(structure.serialized.file, run),
         kind: 'deadline',
-        file: structure.serialized.file,
-        dagId: run.dag_id,
-        runId: run.run_id,
-        runType: run.run_type,
-        logicalDate: run.logical_date,
-        dataInterval: { start: run.data_interval_start, end: run.data_interval_end },
-        params: run.conf,
         state: run.state,
         deadline: { at: run.deadline_at, reference: deadline.reference, afterMs: deadline.afterMs },
       }),

@@ -7,6 +7,7 @@ import { InvalidStateError, NotFoundError, TributaryError } from '../errors.js';
 import { advanceRun } from './advance.js';
 import type { DagStructure, EngineContext } from './context.js';
 import { deadlineFor } from './deadlines.js';
+import { callbackRunOf } from '../callback/callback-runner.js';
 
 /** What a new run is. */
 export interface NewRun {
@@ -239,14 +240,8 @@ function startRunCallbacks(
              WHERE run_pk = ${run.id} AND state IN ('failed', 'upstream_failed') ORDER BY task_id, map_index`.execute(ctx.db)
         : { rows: [] };
     await callbacks.runDagCallbacks({
+      ...callbackRunOf(structure.serialized.file, run),
       kind: state === 'success' ? 'success' : 'failure',
-      file: structure.serialized.file,
-      dagId: run.dag_id,
-      runId: run.run_id,
-      runType: run.run_type,
-      logicalDate: run.logical_date,
-      dataInterval: { start: run.data_interval_start, end: run.data_interval_end },
-      params: run.conf,
       state,
       failedTasks: failed.rows.map((r) => (r.map_index >= 0 ? `${r.task_id}[${r.map_index}]` : r.task_id)),
     });

@@ -5,6 +5,7 @@ import type { RunType } from '../dag/types.js';
 import { describeError } from '../errors.js';
 import { advanceRun } from './advance.js';
 import { createAssetTriggeredRuns } from './asset-runs.js';
+import { callbackRunOf } from '../callback/callback-runner.js';
 import { fireMissedDeadlines } from './deadlines.js';
 import type { EngineContext } from './context.js';
 import { computeNextRuns } from './next-run.js';
@@ -261,14 +262,8 @@ export class Scheduler {
       if (callbacks && task?.callbacks?.includes(kind)) {
         callbacks.start(() =>
           callbacks.runTaskCallbacks({
+            ...callbackRunOf(structure.serialized.file, z),
             kind,
-            file: structure.serialized.file,
-            dagId: z.dag_id,
-            runId: z.run_id,
-            runType: z.run_type,
-            logicalDate: z.logical_date,
-            dataInterval: { start: z.data_interval_start, end: z.data_interval_end },
-            params: z.conf,
             tiId: z.id,
             taskId: z.task_id,
             mapIndex: z.map_index,

@@ -19,6 +19,22 @@ export interface TryArguments {
   renderedJson: string | null;
 }
 
+/** What a try's context, templates and callbacks know about it, from its claim. */
+export function tryFacts(claimed: ClaimedTaskInstance) {
+  return {
+    dagId: claimed.dagId,
+    runId: claimed.runId,
+    runType: claimed.runType,
+    taskId: claimed.taskId,
+    mapIndex: claimed.mapIndex,
+    tryNumber: claimed.tryNumber,
+    maxTries: claimed.maxTries,
+    logicalDate: claimed.logicalDate,
+    dataInterval: { start: claimed.dataIntervalStart, end: claimed.dataIntervalEnd },
+    params: claimed.conf,
+  };
+}
+
 /** Whether a task's own arguments or literal `expand` lists hold templates (scanned once per DAG version). */
 const templatedTasks = new WeakMap<SerializedTask, boolean>();
 
@@ -78,23 +94,7 @@ export async function tryArguments(
     const args = task.expand ? { ...fixed, ...element } : fixed;
     return { args, renderedJson: hasArguments ? JSON.stringify(maskSensitive(args)) : null };
   }
-  const renderer = new ArgumentRenderer(
-    {
-      dagId: claimed.dagId,
-      runId: claimed.runId,
-      runType: claimed.runType,
-      taskId: claimed.taskId,
-      mapIndex: claimed.mapIndex,
-      tryNumber: claimed.tryNumber,
-      maxTries: claimed.maxTries,
-      logicalDate: claimed.logicalDate,
-      dataInterval: { start: claimed.dataIntervalStart, end: claimed.dataIntervalEnd },
-      params: claimed.conf,
-      upstream,
-      triggeringAssetEvents,
-    },
-    lookupsFor(ctx, claimed, structure),
-  );
+  const renderer = new ArgumentRenderer({ ...tryFacts(claimed), upstream, triggeringAssetEvents }, lookupsFor(ctx, claimed, structure));
   // An operator's arguments need not be an object (then nothing is mapped over them).
   const args = (await renderer.render(task.args ?? {}, 'args')) as Record<string, unknown>;
   const literal = new Set((task.expand ?? []).filter((s) => 'values' in s).map((s) => s.name));

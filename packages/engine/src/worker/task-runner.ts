@@ -17,7 +17,7 @@ import {
   type ClaimedTaskInstance,
 } from '../scheduler/task-transitions.js';
 import { OutletEventCollector } from './outlet-events.js';
-import { tryArguments } from './task-arguments.js';
+import { tryArguments, tryFacts } from './task-arguments.js';
 import { TaskLogWriter, createTaskLogger } from './task-log.js';
 
 /** A task's result could not be stored as XCom. */
@@ -116,16 +116,7 @@ export async function runClaimedTask(deps: TaskRunnerDeps, claimed: ClaimedTaskI
     renderedJson = external ? null : prepared.renderedJson;
     const outlets = new OutletEventCollector(where, task.outlets ?? []);
     const context: TaskContext = {
-      dagId: claimed.dagId,
-      runId: claimed.runId,
-      runType: claimed.runType,
-      taskId: claimed.taskId,
-      mapIndex: claimed.mapIndex,
-      tryNumber: claimed.tryNumber,
-      maxTries: claimed.maxTries,
-      logicalDate: claimed.logicalDate,
-      dataInterval: { start: claimed.dataIntervalStart, end: claimed.dataIntervalEnd },
-      params: claimed.conf,
+      ...tryFacts(claimed),
       upstream,
       args,
       log: createTaskLogger(log),
@@ -208,21 +199,5 @@ async function runCallbacks(
 ): Promise<void> {
   const callbacks = deps.ctx.callbacks;
   if (!callbacks || !task.callbacks?.includes(kind)) return;
-  await callbacks.runTaskCallbacks({
-    kind,
-    file: structure.serialized.file,
-    dagId: claimed.dagId,
-    runId: claimed.runId,
-    runType: claimed.runType,
-    logicalDate: claimed.logicalDate,
-    dataInterval: { start: claimed.dataIntervalStart, end: claimed.dataIntervalEnd },
-    params: claimed.conf,
-    tiId: claimed.id,
-    taskId: claimed.taskId,
-    mapIndex: claimed.mapIndex,
-    tryNumber: claimed.tryNumber,
-    maxTries: claimed.maxTries,
-    state,
-    error,
-  });
+  await callbacks.runTaskCallbacks({ ...tryFacts(claimed), kind, file: structure.serialized.file, tiId: claimed.id, state, error });
 }
