@@ -14,10 +14,13 @@ const program = new Command('bench')
   .description('Run benchmark scenarios against one PostgreSQL (embedded, or DATABASE_URL)')
   .option('--quick', 'one-minute smoke version (smaller sizes, same code paths)')
   .option('--json <file>', 'also write the results as JSON')
+  .option('--systems <names>', 'comma-separated baselines to compare with (default: pg-boss, graphile-worker, bullmq; tributary always runs)')
+  .option('--pg-stats', 'print the statements that took the most server time in each scenario (pg_stat_statements)')
   .option('--scenario <names>', `comma-separated subset of: ${SCENARIOS.map((s) => s.name).join(', ')}`)
   .parse();
 
-const options = program.opts<{ quick?: boolean; json?: string; scenario?: string }>();
+const options = program.opts<{ quick?: boolean; json?: string; scenario?: string; pgStats?: boolean; systems?: string }>();
+if (options.systems !== undefined) process.env.TRIBUTARY_BENCH_SYSTEMS = options.systems;
 const wanted = options.scenario ? options.scenario.split(',').map((s) => s.trim()) : SCENARIOS.map((s) => s.name);
 const unknown = wanted.filter((w) => !SCENARIOS.some((s) => s.name === w));
 if (unknown.length > 0) {
@@ -25,15 +28,20 @@ if (unknown.length > 0) {
   process.exit(2);
 }
 
-const postgres = await startBenchPostgres();
+const postgres = await startBenchPostgres({ pgStats: options.pgStats });
 const log = (message: string): void => void process.stderr.write(`  ${message}\n`);
 const results: BenchResult[] = [];
 try {
   for (const scenario of SCENARIOS.filter((s) => wanted.includes(s.name))) {
     process.stderr.write(`${scenario.name}: ${scenario.description}\n`);
     const started = performance.now();
+    await postgres.takeStatementStats?.();
     results.push(...(await scenario.run({ postgres, quick: Boolean(options.quick), log })));
     log(`done in ${((performance.now() - started) / 1000).toFixed(1)} s`);
+    if (postgres.takeStatementStats) {
+      log('server time by statement (pg_stat_statements):');
+      for (const line of await postgres.takeStatementStats()) log(`  ${line}`);
+    }
   }
 } finally {
   await postgres.stop();

@@ -31,14 +31,19 @@ export interface BaselineSetup {
   skip?: string;
 }
 
-/** The systems Tributary is compared with; BullMQ is skipped with a reason when Redis is absent. */
+/**
+ * The systems Tributary is compared with; BullMQ is skipped with a reason when Redis is absent.
+ * `TRIBUTARY_BENCH_SYSTEMS` (set by `--systems`) limits them to the named ones.
+ */
 export async function baselines(): Promise<BaselineSetup[]> {
+  const wanted = process.env.TRIBUTARY_BENCH_SYSTEMS?.split(',').map((s) => s.trim());
   const redis = await reachable(REDIS_URL);
-  return [
+  const all: BaselineSetup[] = [
     { name: 'pg-boss', open: pgBossBaseline },
     { name: 'graphile-worker', open: graphileWorkerBaseline },
     redis
       ? { name: 'bullmq', open: () => bullmqBaseline(REDIS_URL) }
       : { name: 'bullmq', open: null, skip: `no Redis at ${REDIS_URL}` },
   ];
+  return wanted ? all.filter((b) => wanted.includes(b.name)) : all;
 }

@@ -5,6 +5,8 @@ import { DEFAULT_MAX_MAP_LENGTH } from './dag/mapping.js';
 import { ConfigError } from './errors.js';
 import { resolveKubernetesConfig, type KubernetesConfig, type ResolvedKubernetesConfig } from './executor/kubernetes-config.js';
 import type { TributaryPlugin } from './plugin/plugin.js';
+import { LocalDirectoryObjectStore } from './storage/local-object-store.js';
+import type { ObjectStore } from './storage/object-store.js';
 import { DEFAULT_SCHEDULER_CONFIG, type SchedulerConfig } from './scheduler/scheduler.js';
 import { DEFAULT_WORKER_CONFIG, type WorkerConfig } from './worker/worker.js';
 
@@ -90,6 +92,12 @@ export interface EngineConfig {
   plugins?: readonly (TributaryPlugin | string)[];
   /** The Kubernetes cluster of the `kubernetes` executor and the `kubernetesPod` operator (see docs/executors.md). */
   kubernetes?: KubernetesConfig;
+  /**
+   * The object store the `objectSensor` watches: an {@link ObjectStore} (e.g. an S3 adapter), or
+   * `{ root }`, a local directory (relative to `projectDir`) holding a folder per bucket.
+   * @defaultValue a local directory: `<dataDir>/objects`
+   */
+  objectStore?: ObjectStore | { root: string };
 }
 
 /** The engine's options after validation, with every default applied. */
@@ -111,6 +119,7 @@ export interface ResolvedEngineConfig {
   readonly logger: Logger | undefined;
   readonly plugins: readonly (TributaryPlugin | string)[];
   readonly kubernetes: ResolvedKubernetesConfig;
+  readonly objectStore: ObjectStore;
 }
 
 /** Defaults of the engine's timing and size options. */
@@ -164,6 +173,12 @@ const schema = z
       .array(z.union([z.string().min(1), z.object({ name: z.string(), operators: z.record(z.string(), z.unknown()) }).passthrough()], { error: 'expected an npm package name or a plugin object (definePlugin())' }))
       .optional(),
     kubernetes: z.record(z.string(), z.unknown()).optional(),
+    objectStore: z
+      .union([
+        z.object({ root: z.string().min(1) }).strict(),
+        z.custom<ObjectStore>((v) => typeof (v as ObjectStore | null)?.stat === 'function' && typeof (v as ObjectStore).list === 'function'),
+      ], { error: 'expected { root: directory } or an object store (stat, list, put)' })
+      .optional(),
   })
   .strict();
 
@@ -206,12 +221,20 @@ export function resolveEngineConfig(config: EngineConfig = {}, env: NodeJS.Proce
       'heartbeatTimeoutMs',
     );
   }
+  const dataDir = absolute(config.dataDir ?? env.TRIBUTARY_DATA_DIR ?? '.tributary');
+  const store = config.objectStore;
+  const objectStore =
+    store === undefined
+      ? new LocalDirectoryObjectStore(resolve(dataDir, 'objects'))
+      : typeof (store as ObjectStore).stat === 'function'
+        ? (store as ObjectStore)
+        : new LocalDirectoryObjectStore(absolute((store as { root: string }).root));
   return Object.freeze({
     databaseUrl,
     projectDir,
     poolSize: config.poolSize ?? 20,
     dagsFolders: Object.freeze((config.dagsFolders ?? envFolders ?? ['dags']).map(absolute)),
-    dataDir: absolute(config.dataDir ?? env.TRIBUTARY_DATA_DIR ?? '.tributary'),
+    dataDir,
     parse: Object.freeze({
       timeoutMs: config.parse?.timeoutMs ?? DEFAULT_ENGINE_CONFIG.parseTimeoutMs,
       threads: config.parse?.threads,
@@ -235,5 +258,6 @@ export function resolveEngineConfig(config: EngineConfig = {}, env: NodeJS.Proce
       config.kubernetes?.kubeconfig ? { ...config.kubernetes, kubeconfig: absolute(config.kubernetes.kubeconfig) } : config.kubernetes,
       env,
     ),
+    objectStore,
   });
 }

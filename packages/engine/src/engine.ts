@@ -89,7 +89,7 @@ export class Tributary {
       (error, tiId) => log.error({ err: error, tiId }, 'waking a retry failed; the scheduler will pick it up'),
     );
     this.#kubernetes = new KubernetesAccess(config.kubernetes);
-    this.plugins = new PluginRegistry(config.projectDir, [createBuiltinPlugin(this.#kubernetes, database.db)], { database, log });
+    this.plugins = new PluginRegistry(config.projectDir, [createBuiltinPlugin(this.#kubernetes, database.db, config.objectStore)], { database, log });
   }
 
   /** Resolve the configuration, connect (starting embedded PostgreSQL when no URL is set), migrate, start the queue. */

@@ -88,4 +88,18 @@ describe('the tributary CLI', () => {
     expect(code).toBe(0);
     expect(stdout).toBe('Database is up to date\n');
   });
+
+  it('pools set creates or resizes a pool, list shows its slots, delete removes it', async () => {
+    expect((await cli(['pools', 'set', 'scraping', '4', 'headless browsers'])).stdout).toBe('Pool scraping: 4 slots (4 open)\n');
+    expect((await cli(['pools', 'set', 'scraping', '-1'])).stdout).toBe('Pool scraping: unlimited slots (unlimited open)\n');
+    const listed = await cli(['pools', 'list']);
+    expect(listed.stdout).toMatch(/pool\s+slots\s+open\s+running\s+queued\s+scheduled\s+description/);
+    expect(listed.stdout).toMatch(/\nscraping\s+unlimited\s+unlimited\s+0\s+0\s+0\s+headless browsers/);
+    const bad = await cli(['pools', 'set', 'scraping', 'many']);
+    expect(bad).toMatchObject({ code: 2, stderr: expect.stringContaining("slots: expected a whole number >= 0, or -1 for unlimited, got 'many'") });
+    expect((await cli(['pools', 'delete', 'scraping'])).code).toBe(0);
+    const json = JSON.parse((await cli(['pools', 'list', '--json'])).stdout) as { name: string }[];
+    expect(json.map((p) => p.name)).toEqual(['default_pool']);
+    expect((await cli(['pools', 'delete', 'default_pool'])).stderr).toContain("'default_pool' cannot be deleted");
+  });
 });

@@ -4,6 +4,7 @@ import { registerAssetCommands } from './commands/assets.js';
 import { registerBackfillCommands } from './commands/backfill.js';
 import { registerDagCommands } from './commands/dags.js';
 import { registerPluginCommands } from './commands/plugins.js';
+import { registerPoolCommands } from './commands/pools.js';
 import { registerRunCommands } from './commands/runs.js';
 import { registerServiceCommands } from './commands/services.js';
 import { registerTaskCommands } from './commands/tasks.js';
@@ -29,6 +30,7 @@ export function buildProgram(): Command {
   registerTaskCommands(program);
   registerRunCommands(program);
   registerBackfillCommands(program);
+  registerPoolCommands(program);
   registerAssetCommands(program);
   registerPluginCommands(program);
   registerUserCommands(program);

@@ -16,6 +16,8 @@ describe('dag()', () => {
       triggerRule: 'all_success',
       pool: 'default_pool',
       poolSlots: 1,
+      maxActiveInstances: null,
+      maxActiveInstancesPerRun: null,
       priorityWeight: 1,
       queue: 'default',
       executionTimeoutMs: null,
@@ -26,6 +28,14 @@ describe('dag()', () => {
     expect(dag({ id: 'e', schedule: { every: '90s' }, startDate: '2024-01-01' }).options.schedule).toEqual({ every: 90_000 });
     expect(dag({ id: 'a', schedule: { assets: ['s3://b/k'] } }).options).toMatchObject({ schedule: { assets: ['s3://b/k'] }, startDate: null });
     expect(dag({ id: 'c', schedule: '@continuous', startDate: '2024-01-01' }).options).toMatchObject({ schedule: '@continuous', maxActiveRuns: 1 });
+  });
+
+  it('limits instances of a task per DAG and per run, defaulting to no limit, also from defaultTaskOptions', () => {
+    const d = dag({ id: 'limits', defaultTaskOptions: { maxActiveInstances: 4 } });
+    d.task('a', () => 1);
+    d.task('b', { maxActiveInstances: null, maxActiveInstancesPerRun: 2 }, () => 1);
+    expect(d.tasks.get('a')!.options).toMatchObject({ maxActiveInstances: 4, maxActiveInstancesPerRun: null });
+    expect(d.tasks.get('b')!.options).toMatchObject({ maxActiveInstances: null, maxActiveInstancesPerRun: 2 });
   });
 
   it('lets task options override the DAG default task options', () => {
@@ -59,6 +69,8 @@ describe('dag()', () => {
     [{ retryDelay: 'soon' }, "option 'retryDelay': expected a duration such as '30s'"],
     [{ triggerRule: 'all_sucess' }, "option 'triggerRule': unknown trigger rule 'all_sucess'"],
     [{ poolSlots: 0 }, "option 'poolSlots': expected an integer >= 1, got 0"],
+    [{ maxActiveInstances: 0 }, "option 'maxActiveInstances': expected an integer >= 1, got 0"],
+    [{ maxActiveInstancesPerRun: 1.5 }, "option 'maxActiveInstancesPerRun': expected an integer >= 1, got 1.5"],
     [{ executionTimeout: 0 }, "option 'executionTimeout': must be greater than zero"],
     [{ retires: 2 }, "option 'retires': unknown option"],
   ])('rejects bad task options naming the DAG, task and field: %j', (options, message) => {

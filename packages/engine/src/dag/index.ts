@@ -18,6 +18,7 @@ export { DEFAULT_MAX_MAP_LENGTH, TaskMappingError, type ExpandInput, type Mapped
 export {
   DEFAULT_SENSOR_OPTIONS,
   SENSOR_MODES,
+  SensorFailedError,
   SensorTimeoutError,
   type PokeResult,
   type ResolvedSensorOptions,

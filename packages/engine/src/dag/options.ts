@@ -24,6 +24,8 @@ export const DEFAULT_TASK_OPTIONS: Readonly<ResolvedTaskOptions> = Object.freeze
   triggerRule: 'all_success',
   pool: 'default_pool',
   poolSlots: 1,
+  maxActiveInstances: null,
+  maxActiveInstancesPerRun: null,
   priorityWeight: 1,
   weightRule: 'downstream',
   queue: 'default',
@@ -56,6 +58,8 @@ const TASK_OPTION_KEYS = new Set<string>([
   'triggerRule',
   'pool',
   'poolSlots',
+  'maxActiveInstances',
+  'maxActiveInstancesPerRun',
   'priorityWeight',
   'weightRule',
   'queue',
@@ -137,6 +141,10 @@ export function resolveTaskOptions(
   }
   if (options.pool !== undefined) resolved.pool = text('pool', options.pool);
   if (options.poolSlots !== undefined) resolved.poolSlots = integer('poolSlots', options.poolSlots, 1);
+  for (const field of ['maxActiveInstances', 'maxActiveInstancesPerRun'] as const) {
+    const value = options[field];
+    if (value !== undefined) resolved[field] = value === null ? null : integer(field, value, 1);
+  }
   if (options.priorityWeight !== undefined) {
     if (!Number.isInteger(options.priorityWeight)) fail('priorityWeight', `expected an integer, got ${JSON.stringify(options.priorityWeight)}`);
     resolved.priorityWeight = options.priorityWeight;

@@ -131,6 +131,12 @@ export class SensorTimeoutError extends TributaryError {
   }
 }
 
+/**
+ * Thrown by a poke when the sensor's condition can no longer be met (the watched task failed): the try
+ * fails and is retried as usual, or with `softFail` the sensor is skipped (as Airflow's sensors do).
+ */
+export class SensorFailedError extends TributaryError {}
+
 /** Read a poke's return value; throws naming the task when it is neither a boolean nor a {@link PokeResult}. */
 export function interpretPoke(value: unknown, where: { dagId: string; taskId: string }): { done: boolean; value: unknown } {
   if (typeof value === 'boolean') return { done: value, value: undefined };

@@ -76,6 +76,18 @@ export interface TaskOptions {
    */
   poolSlots?: number;
   /**
+   * Most instances of this task queued or running at once across all runs of the DAG (Airflow's
+   * `max_active_tis_per_dag`); each map index counts as one.
+   * @defaultValue null (no limit but the pool's and the DAG's)
+   */
+  maxActiveInstances?: number | null;
+  /**
+   * Most instances of this task queued or running at once within one run — for a mapped task, how
+   * many of its map indexes run in parallel (Airflow's `max_active_tis_per_dagrun`).
+   * @defaultValue null (no limit but the pool's and the DAG's)
+   */
+  maxActiveInstancesPerRun?: number | null;
+  /**
    * Weight used to order queued tasks (higher first); combined with relatives' weights per `weightRule`.
    * @defaultValue 1
    */
@@ -139,6 +151,8 @@ export interface ResolvedTaskOptions {
   triggerRule: TriggerRule;
   pool: string;
   poolSlots: number;
+  maxActiveInstances: number | null;
+  maxActiveInstancesPerRun: number | null;
   priorityWeight: number;
   weightRule: WeightRule;
   queue: string;

@@ -190,7 +190,10 @@ export interface TaskInstanceTable {
   start_date: Timestamp | null;
   end_date: Timestamp | null;
   heartbeat_at: Timestamp | null;
+  /** When an `up_for_retry` instance retries, or an `up_for_reschedule` sensor pokes again. */
   next_retry_at: Timestamp | null;
+  /** Its next claim continues the current try (a sensor between pokes) instead of starting a new one. */
+  resuming: Generated<boolean>;
   rendered_args: ColumnType<unknown, string | null, string | null> | null;
   external_id: string | null;
   updated_at: UpdatedAt;
@@ -207,6 +210,16 @@ export interface TaskTryTable {
   end_date: Timestamp | null;
   duration_ms: number | null;
   error: ColumnType<ErrorInfo | null, string | null, string | null>;
+}
+
+/** A sensor poke that ended in `up_for_reschedule` (Airflow's `task_reschedule`). */
+export interface TaskRescheduleTable {
+  id: Generated<number>;
+  ti_id: number;
+  try_number: number;
+  start_date: Timestamp;
+  end_date: Timestamp;
+  reschedule_date: Timestamp;
 }
 
 export interface XcomTable {
@@ -328,6 +341,7 @@ export interface Database {
   'tributary.dag_run': DagRunTable;
   'tributary.task_instance': TaskInstanceTable;
   'tributary.task_try': TaskTryTable;
+  'tributary.task_reschedule': TaskRescheduleTable;
   'tributary.xcom': XcomTable;
   'tributary.task_log': TaskLogTable;
   'tributary.pool': PoolTable;

@@ -6,6 +6,8 @@ import type { KubernetesAccess } from './kubernetes-access.js';
 import { isLatestRun, type LatestOnlyArgs } from './latest-only.js';
 import { runKubernetesPod, type TryHistory } from './kubernetes-pod-operator.js';
 import type { PodIdentity } from './pod-spec.js';
+import type { ObjectStore } from '../storage/object-store.js';
+import { builtinSensors } from '../sensors/builtin-sensors.js';
 
 /** Errors that end a try on purpose (clear, mark, cancel, timeout): its pod is not for a later try. */
 const STOPPED_ON_PURPOSE = ['ExternalStateChange', 'TaskTimeoutError', 'TaskCancelledError'];
@@ -24,15 +26,16 @@ function tryHistory(db: Kysely<Database>): TryHistory {
   };
 }
 
-/** Name of the plugin holding the built-in operators (`tributary.command`, `tributary.kubernetesPod`). */
+/** Name of the plugin holding the built-in operators (`tributary.command`, `tributary.kubernetesPod`, the sensors). */
 export const BUILTIN_PLUGIN = 'tributary';
 
 /**
  * The built-in operators as a plugin, registered by every engine so workers resolve them without
  * importing a package. `kubernetesPod` uses the engine's Kubernetes configuration, and its database to
- * tell a try that was stopped on purpose (its pod is not reattached) from one whose worker died.
+ * tell a try that was stopped on purpose (its pod is not reattached) from one whose worker died; the
+ * sensors read the database (another DAG's state, connections) and the engine's object store.
  */
-export function createBuiltinPlugin(kubernetes: KubernetesAccess, db: Kysely<Database>): TributaryPlugin {
+export function createBuiltinPlugin(kubernetes: KubernetesAccess, db: Kysely<Database>, objectStore: ObjectStore): TributaryPlugin {
   const history = tryHistory(db);
   return definePlugin({
     name: BUILTIN_PLUGIN,
@@ -41,6 +44,7 @@ export function createBuiltinPlugin(kubernetes: KubernetesAccess, db: Kysely<Dat
       command: runCommand,
       kubernetesPod: (args: unknown, context) => runKubernetesPod(kubernetes, args, context, history),
       latestOnly: (args: LatestOnlyArgs, context) => isLatestRun(args, context),
+      ...builtinSensors(db, objectStore),
     },
   });
 }

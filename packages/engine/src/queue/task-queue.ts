@@ -1,6 +1,7 @@
 import type { Kysely, Transaction } from 'kysely';
 import { PgBoss, fromKysely, type Job } from 'pg-boss';
 import type { Database } from '../db/schema.js';
+import { StatisticsRefresher } from '../db/statistics.js';
 import { Slots } from './slots.js';
 
 /** Name of the Postgres schema pg-boss keeps its tables in. */
@@ -11,6 +12,9 @@ export interface TaskJob {
   tiId: number;
   /** `try_number` of the task instance when it was queued; the claim only succeeds if it is unchanged. */
   tryNumber: number;
+  /** The run's DAG version and the task, so the worker knows the task before claiming it. */
+  dagVersionId?: number;
+  taskId?: string;
 }
 
 /** A task job to send. */
@@ -50,6 +54,7 @@ export function queueNameFor(workerQueue: string): string {
 export class TaskQueue {
   readonly #boss: PgBoss;
   readonly #known = new Set<string>();
+  readonly #statistics: StatisticsRefresher;
   #started = false;
 
   constructor(config: TaskQueueConfig) {
@@ -62,6 +67,7 @@ export class TaskQueue {
       schedule: false,
     });
     this.#boss.on('error', (error: unknown) => config.onError?.(error instanceof Error ? error : new Error(String(error))));
+    this.#statistics = new StatisticsRefresher((table) => this.#boss.getDb().executeSql(`ANALYZE ${table}`));
   }
 
   /** Install or migrate pg-boss's schema and start its maintenance; idempotent. */
@@ -108,10 +114,12 @@ export class TaskQueue {
       await this.ensureQueue(queue);
       await this.#boss.insert(
         queueNameFor(queue),
-        list.map((job) => ({ data: { tiId: job.tiId, tryNumber: job.tryNumber }, priority: job.priority })),
+        list.map((job) => ({ data: { tiId: job.tiId, tryNumber: job.tryNumber, dagVersionId: job.dagVersionId, taskId: job.taskId }, priority: job.priority })),
         { db },
       );
     }
+    // A burst of jobs: fetches must use the job index in order, not sort every waiting job.
+    this.#statistics.note(`${QUEUE_SCHEMA}.job`, jobs.length);
   }
 
   /**
@@ -124,7 +132,7 @@ export class TaskQueue {
   async work(workerQueue: string, concurrency: number, handler: TaskJobHandler): Promise<string> {
     await this.ensureQueue(workerQueue);
     const slots = new Slots(concurrency);
-    const batchSize = Math.max(2, Math.min(8, Math.ceil(concurrency / 4)));
+    const batchSize = Math.max(2, Math.min(100, Math.ceil(concurrency / 2)));
     const start = async (job: TaskJob): Promise<void> => {
       await slots.acquire();
       let started: { finished: Promise<void> } | void;
@@ -157,9 +165,13 @@ export class TaskQueue {
     );
   }
 
-  /** Stop serving a worker queue; waits for running handlers. */
-  async stopWorking(workerQueue: string): Promise<void> {
-    await this.#boss.offWork(queueNameFor(workerQueue), { wait: true });
+  /**
+   * Stop serving a worker queue — only the subscription `id` returned by {@link TaskQueue.work} when
+   * given (another worker of this process may serve the same queue), else every one; waits for
+   * running handlers.
+   */
+  async stopWorking(workerQueue: string, id?: string): Promise<void> {
+    await this.#boss.offWork(queueNameFor(workerQueue), id === undefined ? { wait: true } : { wait: true, id });
   }
 
   /** Delete a worker queue and its jobs (used for the private queue of `dags test`). */

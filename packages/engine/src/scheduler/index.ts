@@ -1,4 +1,4 @@
-export { advanceRun, type AdvanceResult } from './advance.js';
+export { advanceRun, advanceRuns, type AdvanceRequest, type AdvanceResult, type RunAdvance } from './advance.js';
 export { VersionCache, structureOf, type DagStructure, type EngineContext, type EngineTimings } from './context.js';
 export { computeNextRuns } from './next-run.js';
 export { queueScheduled } from './queue-scheduled.js';
@@ -8,12 +8,13 @@ export {
   createRun,
   defaultRunId,
   finishRunIfDone,
+  finishRunsIfDone,
   startQueuedRuns,
   type NewRun,
 } from './run-lifecycle.js';
 export { DEFAULT_SCHEDULER_CONFIG, Scheduler, type SchedulerConfig, type SchedulerPassSummary } from './scheduler.js';
+export { afterTaskFinished, type FinishedTask } from './after-finish.js';
 export {
-  afterTaskFinished,
   claimTaskInstance,
   recordFailure,
   recordSkipped,

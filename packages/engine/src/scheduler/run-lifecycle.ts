@@ -1,10 +1,12 @@
-import { sql, type Transaction } from 'kysely';
+import { sql, type Kysely, type Transaction } from 'kysely';
 import { validateParams } from '../dag/params.js';
 import type { DataInterval, RunType } from '../dag/types.js';
 import type { Database, DagRunRow, RunState } from '../db/schema.js';
+import { perOwner } from '../db/batcher.js';
+import { StatisticsRefresher } from '../db/statistics.js';
 import { withTransaction } from '../db/transaction.js';
 import { InvalidStateError, NotFoundError, TributaryError } from '../errors.js';
-import { advanceRun } from './advance.js';
+import { advanceRun, advanceRuns, type AdvanceRequest } from './advance.js';
 import type { DagStructure, EngineContext } from './context.js';
 import { deadlineFor } from './deadlines.js';
 import { callbackRunOf } from '../callback/callback-runner.js';
@@ -43,6 +45,9 @@ export class RunExistsError extends TributaryError {
     });
   }
 }
+
+/** Planner statistics of the metadata tables, refreshed after runs with many task instances. */
+const taskInstanceStatistics = perOwner((db: Kysely<Database>) => new StatisticsRefresher((table) => sql.raw(`ANALYZE ${table}`).execute(db)));
 
 /** The default run id of a run type and logical date, as Airflow forms it. */
 export function defaultRunId(runType: RunType, logicalDate: Date): string {
@@ -135,6 +140,7 @@ export async function createRunInTransaction(trx: Transaction<Database>, ctx: En
                   ${tasks.map((t) => t.operator ?? (t.kind === 'function' ? 'function' : null))}::text[])
         AS t(task_id, max_tries, pool, pool_slots, priority, queue, operator)
   `.execute(trx);
+  taskInstanceStatistics(ctx.db).note('tributary.task_instance', tasks.length);
   if (canStart) await advanceRun(trx, ctx, inserted, structure, structure.roots);
   return inserted;
 }
@@ -176,75 +182,99 @@ export async function startQueuedRuns(ctx: EngineContext, dagId: string): Promis
       UPDATE tributary.dag_run SET state = 'running', start_date = now()
        WHERE id IN (SELECT id FROM own UNION ALL SELECT id FROM backfilled WHERE n <= room)
       RETURNING id, dag_id, dag_version_id`.execute(trx);
-    for (const run of started.rows) {
-      // Every task, not only the roots: a cleared run resumes in the middle.
-      const structure = await ctx.versions.get(run.dag_version_id, trx);
-      await advanceRun(trx, ctx, run, structure, 'all');
-    }
+    // Every task, not only the roots: a cleared run resumes in the middle.
+    const requests: AdvanceRequest[] = [];
+    for (const run of started.rows) requests.push({ run, structure: await ctx.versions.get(run.dag_version_id, trx), candidates: 'all' });
+    if (requests.length > 0) await advanceRuns(trx, ctx, requests);
     return started.rows.length;
   });
 }
 
 /**
- * Settle a running run once none of its task instances can change any more: `failed` when a leaf task
- * failed or was upstream_failed, otherwise `success` (Airflow's rule). Then start the DAG's next
- * queued run. Returns the new state, or null when the run is not finished (or already settled).
+ * Settle running runs once none of their task instances can change any more: `failed` when a leaf
+ * task failed or was upstream_failed, otherwise `success` (Airflow's rule). Then start the DAGs' next
+ * queued runs. A few statements for any number of runs. Returns the new state of each run settled
+ * (runs not finished, or already settled, are absent).
  */
-export async function finishRunIfDone(ctx: EngineContext, runPk: number): Promise<RunState | null> {
-  const unfinished = await sql<{ one: number }>`
-    SELECT 1 AS one FROM tributary.task_instance
-     WHERE run_pk = ${runPk}
-       AND (state IS NULL OR state NOT IN ('success', 'failed', 'upstream_failed', 'skipped', 'removed'))
-     LIMIT 1`.execute(ctx.db);
-  if (unfinished.rows.length > 0) return null;
-  const run = await ctx.db
-    .selectFrom('tributary.dag_run')
-    .select(['id', 'dag_id', 'state', 'dag_version_id', 'run_id', 'run_type', 'logical_date', 'data_interval_start', 'data_interval_end', 'conf'])
-    .where('id', '=', runPk)
-    .executeTakeFirst();
-  if (!run || run.state !== 'running') return null;
-  const structure = await ctx.versions.get(run.dag_version_id);
-  const failedLeaves = await sql<{ n: number }>`
-    SELECT count(*)::int AS n FROM tributary.task_instance
-     WHERE run_pk = ${runPk} AND task_id = ANY(${[...structure.leaves]}) AND state IN ('failed', 'upstream_failed')`.execute(ctx.db);
-  const state: RunState = (failedLeaves.rows[0]?.n ?? 0) > 0 ? 'failed' : 'success';
-  const updated = await ctx.db
-    .updateTable('tributary.dag_run')
-    .set({ state, end_date: new Date() })
-    .where('id', '=', runPk)
-    .where('state', '=', 'running')
-    .returning('id')
-    .executeTakeFirst();
-  if (!updated) return null;
-  ctx.log.info({ dagId: run.dag_id, runPk, state }, 'run finished');
-  if (ctx.callbacks && structure.serialized.callbacks?.includes(state === 'success' ? 'success' : 'failure')) {
-    startRunCallbacks(ctx, structure, run, state);
-  }
-  await startQueuedRuns(ctx, run.dag_id);
-  return state;
-}
-
 /** Start the DAG's callbacks for a run that just finished (in this process, which settled it). */
-function startRunCallbacks(
-  ctx: EngineContext,
-  structure: DagStructure,
-  run: Pick<DagRunRow, 'id' | 'dag_id' | 'run_id' | 'run_type' | 'logical_date' | 'data_interval_start' | 'data_interval_end' | 'conf'>,
-  state: 'success' | 'failed',
-): void {
+function startRunCallbacks(ctx: EngineContext, structure: DagStructure, runPk: number, state: RunState): void {
   const callbacks = ctx.callbacks!;
   callbacks.start(async () => {
+    const run = await ctx.db
+      .selectFrom('tributary.dag_run')
+      .select(['dag_id', 'run_id', 'run_type', 'logical_date', 'data_interval_start', 'data_interval_end', 'conf'])
+      .where('id', '=', runPk)
+      .executeTakeFirstOrThrow();
     const failed =
       state === 'failed'
         ? await sql<{ task_id: string; map_index: number }>`
             SELECT task_id, map_index FROM tributary.task_instance
-             WHERE run_pk = ${run.id} AND state IN ('failed', 'upstream_failed') ORDER BY task_id, map_index`.execute(ctx.db)
+             WHERE run_pk = ${runPk} AND state IN ('failed', 'upstream_failed') ORDER BY task_id, map_index`.execute(ctx.db)
         : { rows: [] };
     await callbacks.runDagCallbacks({
       ...callbackRunOf(structure.serialized.file, run),
       kind: state === 'success' ? 'success' : 'failure',
-      state,
+      state: state === 'success' ? 'success' : 'failed',
       failedTasks: failed.rows.map((r) => (r.map_index >= 0 ? `${r.task_id}[${r.map_index}]` : r.task_id)),
     });
   });
 }
 
+export async function finishRunsIfDone(ctx: EngineContext, runPks: readonly number[]): Promise<Map<number, RunState>> {
+  const settled = new Map<number, RunState>();
+  if (runPks.length === 0) return settled;
+  const done = await sql<{ id: number; dag_id: string; dag_version_id: number }>`
+    SELECT r.id, r.dag_id, r.dag_version_id FROM tributary.dag_run r
+     WHERE r.id = ANY(${[...new Set(runPks)]}::bigint[]) AND r.state = 'running'
+       AND NOT EXISTS (SELECT 1 FROM tributary.task_instance t
+                        WHERE t.run_pk = r.id
+                          AND (t.state IS NULL OR t.state NOT IN ('success', 'failed', 'upstream_failed', 'skipped', 'removed')))`.execute(ctx.db);
+  if (done.rows.length === 0) return settled;
+  const failed = await sql<{ run_pk: number; task_id: string }>`
+    SELECT DISTINCT run_pk, task_id FROM tributary.task_instance
+     WHERE run_pk = ANY(${done.rows.map((r) => r.id)}::bigint[]) AND state IN ('failed', 'upstream_failed')`.execute(ctx.db);
+  const failedTasks = new Map<number, Set<string>>();
+  for (const row of failed.rows) {
+    const set = failedTasks.get(Number(row.run_pk)) ?? new Set<string>();
+    set.add(row.task_id);
+    failedTasks.set(Number(row.run_pk), set);
+  }
+  const states: RunState[] = [];
+  const structures = new Map<number, DagStructure>();
+  for (const run of done.rows) {
+    const structure = await ctx.versions.get(run.dag_version_id);
+    structures.set(Number(run.id), structure);
+    const failedHere = failedTasks.get(run.id);
+    states.push(failedHere && structure.leaves.some((leaf) => failedHere.has(leaf)) ? 'failed' : 'success');
+  }
+  const updated = await sql<{ id: number; dag_id: string; state: RunState }>`
+    UPDATE tributary.dag_run r SET state = v.state, end_date = now()
+      FROM unnest(${done.rows.map((r) => r.id)}::bigint[], ${states}::text[]) AS v(id, state)
+     WHERE r.id = v.id AND r.state = 'running'
+    RETURNING r.id, r.dag_id, r.state`.execute(ctx.db);
+  for (const row of updated.rows) {
+    settled.set(Number(row.id), row.state);
+    ctx.log.info({ dagId: row.dag_id, runPk: row.id, state: row.state }, 'run finished');
+    // Only the process whose update settled the run gets here: its DAG callbacks run once.
+    const structure = structures.get(Number(row.id));
+    if (ctx.callbacks && structure?.serialized.callbacks?.includes(row.state === 'success' ? 'success' : 'failure')) {
+      startRunCallbacks(ctx, structure, Number(row.id), row.state);
+    }
+  }
+  const dags = [...new Set(updated.rows.map((r) => r.dag_id))];
+  if (dags.length > 0) {
+    const withQueued = await sql<{ dag_id: string }>`
+      SELECT DISTINCT dag_id FROM tributary.dag_run WHERE dag_id = ANY(${dags}::text[]) AND state = 'queued'`.execute(ctx.db);
+    for (const row of withQueued.rows) await startQueuedRuns(ctx, row.dag_id);
+  }
+  return settled;
+}
+
+/**
+ * Settle a running run once none of its task instances can change any more (see
+ * {@link finishRunsIfDone}). Returns the new state, or null when the run is not finished (or already
+ * settled).
+ */
+export async function finishRunIfDone(ctx: EngineContext, runPk: number): Promise<RunState | null> {
+  return (await finishRunsIfDone(ctx, [runPk])).get(runPk) ?? null;
+}

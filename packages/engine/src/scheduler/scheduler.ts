@@ -3,7 +3,7 @@ import { hostname } from 'node:os';
 import { sql } from 'kysely';
 import type { RunType } from '../dag/types.js';
 import { describeError } from '../errors.js';
-import { advanceRun } from './advance.js';
+import { advanceRuns, type AdvanceRequest } from './advance.js';
 import { createAssetTriggeredRuns } from './asset-runs.js';
 import { callbackRunOf } from '../callback/callback-runner.js';
 import { fireMissedDeadlines } from './deadlines.js';
@@ -11,8 +11,9 @@ import type { EngineContext } from './context.js';
 import { computeNextRuns } from './next-run.js';
 import { queueScheduled } from './queue-scheduled.js';
 import type { RetryWaker } from './retry-waker.js';
-import { RunExistsError, createRun, finishRunIfDone, startQueuedRuns } from './run-lifecycle.js';
-import { afterTaskFinished, recordFailure, wakeRetry } from './task-transitions.js';
+import { RunExistsError, createRun, finishRunsIfDone, startQueuedRuns } from './run-lifecycle.js';
+import { afterTaskFinished } from './after-finish.js';
+import { recordFailure, wakeRetry } from './task-transitions.js';
 import { withTransaction } from '../db/transaction.js';
 import { advanceBackfills } from '../service/backfill-runner.js';
 
@@ -58,7 +59,7 @@ export interface SchedulerPassSummary {
 
 /**
  * Creates scheduled runs when they come due, steps running backfills, fails task instances whose worker stopped heart-beating
- * (retrying them if they have tries left), wakes overdue retries, and periodically sweeps running
+ * (retrying them if they have tries left), wakes overdue retries and sensor reschedules, and periodically sweeps running
  * runs. Readiness after a task finishes is handled by the worker that ran it; the sweep only catches
  * what a crash interrupted. Any number of schedulers can run against one database.
  */
@@ -225,10 +226,10 @@ export class Scheduler {
     const timeoutMs = this.#ctx.timings.heartbeatTimeoutMs;
     const zombies = await sql<{
       id: number; run_pk: number; dag_id: string; task_id: string; map_index: number; try_number: number; max_tries: number;
-      dag_version_id: number; worker_id: string | null; hostname: string | null; heartbeat_at: Date;
+      dag_version_id: number; worker_id: string | null; hostname: string | null; heartbeat_at: Date; pool: string;
       run_id: string; run_type: RunType; logical_date: Date; data_interval_start: Date; data_interval_end: Date; conf: Record<string, unknown>;
     }>`
-      SELECT t.id, t.run_pk, t.dag_id, t.task_id, t.map_index, t.try_number, t.max_tries, r.dag_version_id,
+      SELECT t.id, t.run_pk, t.dag_id, t.task_id, t.map_index, t.try_number, t.max_tries, r.dag_version_id, t.pool,
              t.worker_id, t.hostname, t.heartbeat_at, r.run_id, r.run_type, r.logical_date, r.data_interval_start, r.data_interval_end, r.conf
         FROM tributary.task_instance t JOIN tributary.dag_run r ON r.id = t.run_pk
        WHERE t.state = 'running' AND t.heartbeat_at < now() - make_interval(secs => ${timeoutMs / 1000})
@@ -254,7 +255,7 @@ export class Scheduler {
       failed++;
       this.#ctx.log.warn({ dagId: z.dag_id, taskId: z.task_id, tryNumber: z.try_number, state: outcome.state }, 'zombie task instance failed');
       if (outcome.retryAt) this.#retries.schedule(z.id, outcome.retryAt);
-      await afterTaskFinished(this.#ctx, { runPk: z.run_pk, dagId: z.dag_id, taskId: z.task_id, dagVersionId: z.dag_version_id }, outcome.state);
+      await afterTaskFinished(this.#ctx, { runPk: z.run_pk, dagId: z.dag_id, taskId: z.task_id, dagVersionId: z.dag_version_id, pool: z.pool }, outcome.state);
       // The worker that would have run the callback is gone: the scheduler runs it (as Airflow 3's
       // DAG processor does), importing the DAG file here.
       const kind = outcome.state === 'failed' ? 'failure' : 'retry';
@@ -279,28 +280,35 @@ export class Scheduler {
   }
 
   async #wakeOverdueRetries(): Promise<number> {
-    // Processes wake their own retries on time; this only picks up those whose process is gone.
+    // Processes wake their own retries and sensor reschedules on time; this only picks up those
+    // whose process is gone.
     const overdue = await sql<{ id: number }>`
       SELECT id FROM tributary.task_instance
-       WHERE state = 'up_for_retry' AND next_retry_at < now() - interval '2 seconds' LIMIT 500`.execute(this.#ctx.db);
+       WHERE state IN ('up_for_retry', 'up_for_reschedule') AND next_retry_at < now() - interval '2 seconds' LIMIT 500`.execute(this.#ctx.db);
     let woken = 0;
     for (const row of overdue.rows) if (await wakeRetry(this.#ctx, row.id)) woken++;
     return woken;
   }
 
+  /**
+   * Re-evaluate running runs that nothing is moving: no task instance scheduled, queued, running or
+   * waiting to retry (a run with such work is advanced when it finishes). That is what a process
+   * crashing between a task's finish and its downstream evaluation leaves behind. All of them in a
+   * few statements.
+   */
   async #sweep(): Promise<number> {
     const ctx = this.#ctx;
-    const runs = await ctx.db
-      .selectFrom('tributary.dag_run')
-      .select(['id', 'dag_id', 'dag_version_id'])
-      .where('state', '=', 'running')
-      .orderBy('id')
-      .limit(1000)
-      .execute();
-    for (const run of runs) {
-      const structure = await ctx.versions.get(run.dag_version_id);
-      await withTransaction(ctx.db, (trx) => advanceRun(trx, ctx, run, structure, 'all'));
-      await finishRunIfDone(ctx, run.id);
+    const stalled = await sql<{ id: number; dag_id: string; dag_version_id: number }>`
+      SELECT r.id, r.dag_id, r.dag_version_id FROM tributary.dag_run r
+       WHERE r.state = 'running'
+         AND NOT EXISTS (SELECT 1 FROM tributary.task_instance t
+                          WHERE t.run_pk = r.id AND t.state IN ('scheduled', 'queued', 'running', 'up_for_retry', 'up_for_reschedule', 'deferred'))
+       ORDER BY r.id LIMIT 1000`.execute(ctx.db);
+    if (stalled.rows.length > 0) {
+      const requests: AdvanceRequest[] = [];
+      for (const run of stalled.rows) requests.push({ run, structure: await ctx.versions.get(run.dag_version_id), candidates: 'all' });
+      await withTransaction(ctx.db, (trx) => advanceRuns(trx, ctx, requests));
+      await finishRunsIfDone(ctx, stalled.rows.map((r) => r.id));
     }
     const waiting = await sql<{ dag_id: string }>`
       SELECT DISTINCT dag_id FROM tributary.task_instance WHERE state = 'scheduled'`.execute(ctx.db);
@@ -311,24 +319,24 @@ export class Scheduler {
       SELECT DISTINCT dag_id FROM tributary.dag_run WHERE state = 'queued'`.execute(ctx.db);
     for (const row of queuedRuns.rows) await startQueuedRuns(ctx, row.dag_id);
     await this.#requeueStale();
-    return runs.length;
+    return stalled.rows.length;
   }
 
   /** Send again the jobs of task instances queued for too long (a job lost with a crashed worker). */
   async #requeueStale(): Promise<void> {
     const ctx = this.#ctx;
     await withTransaction(ctx.db, async (trx) => {
-      const stale = await sql<{ id: number; try_number: number; queue: string; priority_weight: number }>`
+      const stale = await sql<{ id: number; try_number: number; queue: string; priority_weight: number; dag_version_id: number; task_id: string }>`
         UPDATE tributary.task_instance t SET queued_at = now()
           FROM tributary.dag_run r
          WHERE r.id = t.run_pk AND t.state = 'queued'
            AND t.queued_at < now() - make_interval(secs => ${this.#config.requeueAfterMs / 1000})
-        RETURNING t.id, t.try_number, coalesce(r.queue_override, t.queue) AS queue, t.priority_weight`.execute(trx);
+        RETURNING t.id, t.try_number, coalesce(r.queue_override, t.queue) AS queue, t.priority_weight, r.dag_version_id, t.task_id`.execute(trx);
       if (stale.rows.length === 0) return;
       ctx.log.warn({ count: stale.rows.length }, 'sending again the jobs of task instances queued for too long');
       await ctx.queue.sendInTransaction(
         trx,
-        stale.rows.map((r) => ({ tiId: r.id, tryNumber: r.try_number, queue: r.queue, priority: r.priority_weight })),
+        stale.rows.map((r) => ({ tiId: r.id, tryNumber: r.try_number, queue: r.queue, priority: r.priority_weight, dagVersionId: r.dag_version_id, taskId: r.task_id })),
       );
     });
   }

@@ -4,12 +4,10 @@ import type { TaskState } from '../db/schema.js';
 import { withTransaction } from '../db/transaction.js';
 import type { ErrorInfo } from '../errors.js';
 import type { TaskJob } from '../queue/task-queue.js';
-import { advanceRun } from './advance.js';
 import type { DagStructure, EngineContext } from './context.js';
 import { queueScheduled } from './queue-scheduled.js';
-import { finishRunIfDone } from './run-lifecycle.js';
 import { recordAssetEvents, type AssetEventInput, type AssetEventSource } from './asset-events.js';
-import { type LogLine, claimBatcher, flushSuccesses, probeBatcher, successBatcher, upstreamBatcher } from './transition-batches.js';
+import { type ClaimInput, type LogLine, claimBatcher, flushSuccesses, successBatcher, upstreamBatcher } from './transition-batches.js';
 
 /** Who is running a task instance. */
 export interface WorkerIdentity {
@@ -28,6 +26,8 @@ export interface ClaimedTaskInstance {
   mapIndex: number;
   tryNumber: number;
   maxTries: number;
+  /** The pool whose slots it occupies. */
+  pool: string;
   runId: string;
   runType: RunType;
   logicalDate: Date;
@@ -35,6 +35,8 @@ export interface ClaimedTaskInstance {
   dataIntervalEnd: Date;
   conf: Record<string, unknown>;
   dagVersionId: number;
+  /** Upstream results, when the claim read them (see {@link upstreamResults} otherwise). */
+  upstream?: Record<string, unknown>;
 }
 
 /**
@@ -47,7 +49,16 @@ export async function claimTaskInstance(
   job: TaskJob,
   worker: WorkerIdentity,
 ): Promise<ClaimedTaskInstance | null> {
-  return claimBatcher(ctx.db).run({ tiId: job.tiId, tryNumber: job.tryNumber, worker });
+  // A job that names the DAG version and task lets the claim read the upstream results too.
+  let upstream: ClaimInput['upstream'];
+  if (job.dagVersionId !== undefined && job.taskId !== undefined) {
+    const structure = await ctx.versions.get(job.dagVersionId).catch(() => null);
+    const task = structure?.tasks.get(job.taskId);
+    if (structure && task) {
+      upstream = { versionId: job.dagVersionId, taskIds: task.upstream, mapped: task.upstream.filter((id) => structure.tasks.get(id)?.expand) };
+    }
+  }
+  return claimBatcher(ctx.db).run({ tiId: job.tiId, tryNumber: job.tryNumber, worker, upstream });
 }
 
 /**
@@ -167,43 +178,19 @@ export async function recordFailure(
 }
 
 /**
- * Move a task instance whose retry time has come from `up_for_retry` to `scheduled` and queue it
- * (within pool and DAG limits). Returns false when it is not (or no longer) due.
+ * Move a task instance whose time has come — a retry (`up_for_retry`) or a sensor's next poke
+ * (`up_for_reschedule`) — to `scheduled` and queue it (within pool and DAG limits). Returns false
+ * when it is not (or no longer) due.
  */
 export async function wakeRetry(ctx: EngineContext, tiId: number): Promise<boolean> {
   return withTransaction(ctx.db, async (trx) => {
     const woken = await sql<{ dag_id: string }>`
       UPDATE tributary.task_instance SET state = 'scheduled', next_retry_at = NULL, updated_at = now()
-       WHERE id = ${tiId} AND state = 'up_for_retry' AND next_retry_at <= now() + interval '5 milliseconds'
+       WHERE id = ${tiId} AND state IN ('up_for_retry', 'up_for_reschedule') AND next_retry_at <= now() + interval '5 milliseconds'
       RETURNING dag_id`.execute(trx);
     const row = woken.rows[0];
     if (!row) return false;
     await queueScheduled(trx, ctx, [row.dag_id]);
     return true;
   });
-}
-
-/**
- * After a task instance reached `state`: settle or queue its downstream tasks, hand its freed slot to
- * a waiting task, and settle the run when nothing is left to do.
- */
-export async function afterTaskFinished(
-  ctx: EngineContext,
-  ti: { runPk: number; dagId: string; taskId: string; dagVersionId: number },
-  state: TaskState,
-): Promise<void> {
-  const finished = state === 'success' || state === 'failed' || state === 'skipped' || state === 'upstream_failed';
-  const structure = finished ? await ctx.versions.get(ti.dagVersionId) : null;
-  const downstream = structure?.tasks.get(ti.taskId)?.downstream ?? [];
-  if (structure && downstream.length > 0) {
-    await withTransaction(ctx.db, async (trx) => {
-      const advanced = await advanceRun(trx, ctx, { id: ti.runPk, dag_id: ti.dagId }, structure, downstream);
-      if (advanced.scheduled === 0) await queueScheduled(trx, ctx, [ti.dagId]);
-    });
-  }
-  // Read after the commit above (and the caller's): the last of concurrent finishers sees the run done.
-  // With no downstream tasks, the freed slot goes to a waiting task only when the DAG has one.
-  const probe = await probeBatcher(ctx.db).run({ runPk: ti.runPk, dagId: ti.dagId, checkWaiting: downstream.length === 0 });
-  if (probe.waiting) await withTransaction(ctx.db, (trx) => queueScheduled(trx, ctx, [ti.dagId]));
-  if (finished && !probe.unfinished) await finishRunIfDone(ctx, ti.runPk);
 }

@@ -1,4 +1,4 @@
-import { sql, type Kysely } from 'kysely';
+import { sql, type Kysely, type RawBuilder } from 'kysely';
 import { SKIP_DECISION_KEY } from '../dag/flow.js';
 import { Batcher, perOwner } from '../db/batcher.js';
 import type { Database } from '../db/schema.js';
@@ -13,37 +13,116 @@ export interface ClaimInput {
   tiId: number;
   tryNumber: number;
   worker: WorkerIdentity;
+  /**
+   * The upstream results the task will ask for, read by the claim itself: valid when the run is
+   * still at DAG version `versionId` (else the claim leaves them out and the runner reads them).
+   */
+  upstream?: { versionId: number; taskIds: readonly string[]; mapped: readonly string[] };
+}
+
+/**
+ * The results (map index, value) of one task of one run, as a subquery to join laterally. `OFFSET 0`
+ * keeps it from being flattened, so the lookup always uses run and task id as index keys: with
+ * planner statistics from before the run's results existed, a flattened join was seen scanning every
+ * result of the run once per task instance claimed.
+ */
+function xcomLookup(runPk: RawBuilder<unknown>, taskId: RawBuilder<unknown>): RawBuilder<unknown> {
+  return sql`SELECT x.map_index, x.value FROM tributary.xcom x
+              WHERE x.run_pk = ${runPk} AND x.task_id = ${taskId} AND x.key = 'return_value' OFFSET 0`;
+}
+
+/** An upstream result row: task, map index (-1 unmapped) and value. */
+type ResultRow = { task_id: string; map_index: number; value: unknown };
+
+/**
+ * Upstream results by task id from result rows in task and map-index order: an unmapped task's value
+ * (absent when it has none), a mapped task's list of its instances' values (empty when none).
+ */
+function assembleUpstream(rows: Iterable<ResultRow>, taskIds: readonly string[], mapped: readonly string[]): Record<string, unknown> {
+  const found = new Map<string, { value: unknown; list: unknown[] }>();
+  for (const row of rows) {
+    let entry = found.get(row.task_id);
+    if (!entry) found.set(row.task_id, (entry = { value: undefined, list: [] }));
+    if (row.map_index === -1) entry.value = row.value;
+    else entry.list.push(row.value);
+  }
+  const values: Record<string, unknown> = {};
+  const isMapped = new Set(mapped);
+  for (const taskId of taskIds) {
+    const entry = found.get(taskId);
+    if (isMapped.has(taskId)) values[taskId] = entry?.list ?? [];
+    else if (entry && entry.value !== undefined) values[taskId] = entry.value;
+  }
+  return values;
 }
 
 async function flushClaims(db: Kysely<Database>, inputs: ClaimInput[]): Promise<(ClaimedTaskInstance | null)[]> {
-  const rows = await sql<ClaimedTaskInstance>`
+  const wantedTis: number[] = [];
+  const wantedTasks: string[] = [];
+  for (const input of inputs) {
+    for (const taskId of input.upstream?.taskIds ?? []) {
+      wantedTis.push(input.tiId);
+      wantedTasks.push(taskId);
+    }
+  }
+  const rows = await sql<ClaimedTaskInstance & { upstreamRows: [string, number, unknown][] | null }>`
     WITH job AS (
       SELECT * FROM unnest(${inputs.map((i) => i.tiId)}::bigint[], ${inputs.map((i) => i.tryNumber)}::int[],
                            ${inputs.map((i) => i.worker.hostname)}::text[], ${inputs.map((i) => i.worker.id)}::text[],
-                           ${inputs.map((i) => i.worker.pid)}::int[], ${inputs.map((i) => i.worker.executor)}::text[])
-             AS j(id, try_number, hostname, worker_id, pid, executor)
+                           ${inputs.map((i) => i.worker.pid)}::int[], ${inputs.map((i) => i.worker.executor)}::text[],
+                           ${inputs.map((i) => i.upstream?.versionId ?? null)}::bigint[])
+             AS j(id, try_number, hostname, worker_id, pid, executor, version_id)
+    ), wanted AS (
+      SELECT * FROM unnest(${wantedTis}::bigint[], ${wantedTasks}::text[]) AS w(ti_id, task_id)
     ), claimed AS (
+      -- A sensor resuming after a reschedule continues its try: same number, same start.
       UPDATE tributary.task_instance t
-         SET state = 'running', try_number = t.try_number + 1, start_date = now(), end_date = NULL,
+         SET state = 'running', try_number = t.try_number + CASE WHEN t.resuming THEN 0 ELSE 1 END,
+             start_date = CASE WHEN t.resuming THEN coalesce(t.start_date, now()) ELSE now() END, end_date = NULL,
              heartbeat_at = now(), hostname = j.hostname, worker_id = j.worker_id, pid = j.pid,
-             executor = j.executor, next_retry_at = NULL, updated_at = now()
+             executor = j.executor, next_retry_at = NULL, resuming = false, updated_at = now()
         FROM job j
-       WHERE t.id = j.id AND t.state = 'queued' AND t.try_number = j.try_number
-      RETURNING t.id, t.run_pk, t.dag_id, t.task_id, t.map_index, t.try_number, t.max_tries, t.hostname, t.worker_id, t.pid, t.start_date
+       -- IS NOT DISTINCT FROM: a plain state test matches the partial indexes on state, which the
+       -- planner then scans whole (every queued instance) instead of looking up these ids.
+       WHERE t.id = j.id AND t.state IS NOT DISTINCT FROM 'queued' AND t.try_number = j.try_number
+      RETURNING t.id, t.run_pk, t.dag_id, t.task_id, t.map_index, t.try_number, t.max_tries, t.pool, t.hostname, t.worker_id, t.pid, t.start_date
     ), tried AS (
       INSERT INTO tributary.task_try (ti_id, try_number, state, hostname, worker_id, pid, start_date)
       SELECT id, try_number, 'running', hostname, worker_id, pid, start_date FROM claimed
+      ON CONFLICT (ti_id, try_number) DO UPDATE
+        SET state = 'running', end_date = NULL, duration_ms = NULL,
+            hostname = EXCLUDED.hostname, worker_id = EXCLUDED.worker_id, pid = EXCLUDED.pid
     ), cleared AS (
       DELETE FROM tributary.xcom x USING claimed c
        WHERE x.run_pk = c.run_pk AND x.task_id = c.task_id AND x.map_index = c.map_index
+    ), upstream AS (
+      -- The upstream results, when asked for the version the run is at: one round trip less per task.
+      SELECT w.ti_id, json_agg(json_build_array(w.task_id, x.map_index, x.value) ORDER BY w.task_id, x.map_index) AS rows
+        FROM wanted w
+        JOIN claimed c ON c.id = w.ti_id
+        CROSS JOIN LATERAL (${xcomLookup(sql`c.run_pk`, sql`w.task_id`)}) x
+       GROUP BY w.ti_id
     )
     SELECT c.id, c.run_pk AS "runPk", c.dag_id AS "dagId", c.task_id AS "taskId", c.map_index AS "mapIndex",
-           c.try_number AS "tryNumber", c.max_tries AS "maxTries", r.run_id AS "runId", r.run_type AS "runType",
+           c.try_number AS "tryNumber", c.max_tries AS "maxTries", c.pool, r.run_id AS "runId", r.run_type AS "runType",
            r.logical_date AS "logicalDate", r.data_interval_start AS "dataIntervalStart",
-           r.data_interval_end AS "dataIntervalEnd", r.conf, r.dag_version_id AS "dagVersionId"
-      FROM claimed c JOIN tributary.dag_run r ON r.id = c.run_pk`.execute(db);
+           r.data_interval_end AS "dataIntervalEnd", r.conf, r.dag_version_id AS "dagVersionId",
+           CASE WHEN r.dag_version_id = j.version_id THEN coalesce(u.rows, '[]'::json) END AS "upstreamRows"
+      FROM claimed c
+      JOIN tributary.dag_run r ON r.id = c.run_pk
+      JOIN job j ON j.id = c.id
+      LEFT JOIN upstream u ON u.ti_id = c.id`.execute(db);
   const byId = new Map(rows.rows.map((row) => [Number(row.id), row]));
-  return inputs.map((input) => byId.get(input.tiId) ?? null);
+  return inputs.map((input) => {
+    const row = byId.get(input.tiId);
+    if (!row) return null;
+    const { upstreamRows, ...claimed } = row;
+    if (upstreamRows !== null && input.upstream) {
+      const results = upstreamRows.map(([task_id, map_index, value]) => ({ task_id, map_index, value }));
+      return { ...claimed, upstream: assembleUpstream(results, input.upstream.taskIds, input.upstream.mapped) };
+    }
+    return claimed;
+  });
 }
 
 /** Claims of one database, batched (one instance at most once per statement). */
@@ -98,7 +177,7 @@ export async function flushSuccesses(db: Kysely<Database>, inputs: SuccessInput[
       UPDATE tributary.task_instance t SET state = 'success', end_date = now(), updated_at = now(),
              rendered_args = coalesce(v.rendered::jsonb, t.rendered_args)
         FROM v
-       WHERE t.id = v.id AND t.state = 'running' AND t.try_number = v.try_number
+       WHERE t.id = v.id AND t.state IS NOT DISTINCT FROM 'running' AND t.try_number = v.try_number -- by id (see the claim)
       RETURNING t.id, t.run_pk, t.task_id, t.map_index, t.end_date, t.try_number, v.result, v.decision
     ), decided AS (
       INSERT INTO tributary.xcom (run_pk, task_id, map_index, key, value, size_bytes)
@@ -153,72 +232,22 @@ async function flushUpstream(db: Kysely<Database>, inputs: UpstreamInput[]): Pro
     }
   }
   const rows = await sql<{ run_pk: string | number; task_id: string; map_index: number; value: unknown }>`
-    SELECT x.run_pk, x.task_id, x.map_index, x.value
+    SELECT u.run_pk, u.task_id, x.map_index, x.value
       FROM unnest(${runs}::bigint[], ${tasks}::text[]) AS u(run_pk, task_id)
-      JOIN tributary.xcom x ON x.run_pk = u.run_pk AND x.task_id = u.task_id AND x.key = 'return_value'
-     ORDER BY x.run_pk, x.task_id, x.map_index`.execute(db);
-  // Unmapped tasks have one result (map index -1); mapped ones one per instance, kept in order.
-  const found = new Map<string, { value: unknown; list: unknown[] }>();
+      CROSS JOIN LATERAL (${xcomLookup(sql`u.run_pk`, sql`u.task_id`)}) x
+     ORDER BY u.run_pk, u.task_id, x.map_index`.execute(db);
+  const byRun = new Map<number, ResultRow[]>();
   for (const row of rows.rows) {
-    const key = `${row.run_pk}\u0000${row.task_id}`;
-    let entry = found.get(key);
-    if (!entry) found.set(key, (entry = { value: undefined, list: [] }));
-    if (row.map_index === -1) entry.value = row.value;
-    else entry.list.push(row.value);
+    const list = byRun.get(Number(row.run_pk)) ?? [];
+    list.push(row);
+    byRun.set(Number(row.run_pk), list);
   }
-  return inputs.map((input) => {
-    const values: Record<string, unknown> = {};
-    const mapped = new Set(input.mapped ?? []);
-    for (const taskId of input.taskIds) {
-      const entry = found.get(`${input.runPk}\u0000${taskId}`);
-      if (mapped.has(taskId)) values[taskId] = entry?.list ?? [];
-      else if (entry && entry.value !== undefined) values[taskId] = entry.value;
-    }
-    return values;
-  });
+  return inputs.map((input) => assembleUpstream(byRun.get(input.runPk) ?? [], input.taskIds, input.mapped ?? []));
 }
 
 /** Upstream-result reads of one database, batched. */
 export const upstreamBatcher = perOwner(
   (db: Kysely<Database>) => new Batcher<UpstreamInput, Record<string, unknown>>((inputs) => flushUpstream(db, inputs)),
-);
-
-/** What to check after a task instance finished. */
-export interface AfterFinishProbe {
-  runPk: number;
-  dagId: string;
-  /** Also ask whether the DAG has task instances waiting for a slot (`scheduled`). */
-  checkWaiting: boolean;
-}
-
-/** Answers of an {@link AfterFinishProbe}. */
-export interface AfterFinishState {
-  /** The run still has task instances that can change. */
-  unfinished: boolean;
-  /** The DAG has `scheduled` task instances (false when not asked). */
-  waiting: boolean;
-}
-
-async function flushProbes(db: Kysely<Database>, inputs: AfterFinishProbe[]): Promise<AfterFinishState[]> {
-  const rows = await sql<{ i: string | number; unfinished: boolean; waiting: boolean }>`
-    SELECT u.i,
-           EXISTS (SELECT 1 FROM tributary.task_instance t
-                    WHERE t.run_pk = u.run_pk
-                      AND (t.state IS NULL OR t.state NOT IN ('success', 'failed', 'upstream_failed', 'skipped', 'removed'))) AS unfinished,
-           u.check_waiting AND EXISTS (SELECT 1 FROM tributary.task_instance t
-                                        WHERE t.dag_id = u.dag_id AND t.state = 'scheduled') AS waiting
-      FROM unnest(${inputs.map((i) => i.runPk)}::bigint[], ${inputs.map((i) => i.dagId)}::text[],
-                  ${inputs.map((i) => i.checkWaiting)}::boolean[]) WITH ORDINALITY AS u(run_pk, dag_id, check_waiting, i)`.execute(db);
-  const byIndex = new Map(rows.rows.map((r) => [Number(r.i), r]));
-  return inputs.map((_, index) => {
-    const row = byIndex.get(index + 1);
-    return { unfinished: row?.unfinished ?? true, waiting: row?.waiting ?? true };
-  });
-}
-
-/** After-finish checks of one database, batched. */
-export const probeBatcher = perOwner(
-  (db: Kysely<Database>) => new Batcher<AfterFinishProbe, AfterFinishState>((inputs) => flushProbes(db, inputs)),
 );
 
 /** Log lines of one try. */

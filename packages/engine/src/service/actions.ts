@@ -136,7 +136,7 @@ export async function clearInTransaction(
     )
     UPDATE tributary.task_instance t
        SET state = NULL, max_tries = t.try_number + s.retries + 1, start_date = NULL, end_date = NULL,
-           next_retry_at = NULL, heartbeat_at = NULL, updated_at = now()
+           next_retry_at = NULL, heartbeat_at = NULL, resuming = false, updated_at = now()
       FROM target, unnest(${taskIds}::text[], ${retries}::int[]) AS s(task_id, retries)
      WHERE t.id = target.id AND s.task_id = t.task_id
     RETURNING t.id, t.task_id, t.map_index, target.previous`.execute(trx);

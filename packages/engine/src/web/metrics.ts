@@ -18,10 +18,14 @@ interface Snapshot {
   importErrors: number;
   failedTries: number;
   runs: { state: string; count: number }[];
+  taskInstances: { state: string; count: number }[];
 }
 
+/** Task-instance states that can still change and are counted, each through its partial index. */
+const ACTIVE_TASK_STATES = ['scheduled', 'queued', 'running', 'up_for_retry', 'up_for_reschedule'] as const;
+
 async function snapshot(db: Kysely<Database>, heartbeatTimeoutMs: number): Promise<Snapshot> {
-  const [processes, delay, schedule, pools, importErrors, failures, runs] = await Promise.all([
+  const [processes, delay, schedule, pools, importErrors, failures, runs, taskInstances] = await Promise.all([
     sql<{ id: string; kind: string; info: Record<string, unknown>; age: number }>`
       SELECT id, kind, info, extract(epoch FROM now() - heartbeat_at)::float8 AS age FROM tributary.process
        WHERE stopped_at IS NULL AND heartbeat_at > now() - make_interval(secs => ${heartbeatTimeoutMs / 1000})`.execute(db),
@@ -42,6 +46,10 @@ async function snapshot(db: Kysely<Database>, heartbeatTimeoutMs: number): Promi
     sql<{ n: string }>`SELECT count(*) AS n FROM tributary.task_try WHERE state = 'failed'`.execute(db),
     sql<{ state: string; n: number }>`
       SELECT state, count(*)::int AS n FROM tributary.dag_run WHERE state IN ('queued', 'running') GROUP BY state`.execute(db),
+    sql<{ state: string; n: number }>`
+      SELECT state, count(*)::int AS n FROM tributary.task_instance WHERE state IN ('queued', 'running') GROUP BY state
+      UNION ALL SELECT 'scheduled', count(*)::int FROM tributary.task_instance WHERE state = 'scheduled'
+      UNION ALL SELECT state, count(*)::int FROM tributary.task_instance WHERE state IN ('up_for_retry', 'up_for_reschedule') GROUP BY state`.execute(db),
   ]);
   const num = (v: unknown): number | null => (typeof v === 'number' ? v : null);
   return {
@@ -55,6 +63,7 @@ async function snapshot(db: Kysely<Database>, heartbeatTimeoutMs: number): Promi
     importErrors: importErrors.rows[0]?.n ?? 0,
     failedTries: Number(failures.rows[0]?.n ?? 0),
     runs: runs.rows.map((r) => ({ state: r.state, count: r.n })),
+    taskInstances: taskInstances.rows.map((r) => ({ state: r.state, count: r.n })),
   };
 }
 
@@ -95,6 +104,7 @@ export class WebMetrics {
       poolScheduled: gauge('pool_scheduled_slots', 'Slots of scheduled task instances waiting for room (Airflow: pool.scheduled_slots)', ['pool']),
       importErrors: gauge('dag_processing_import_errors', 'DAG files that failed to load (Airflow: dag_processing.import_errors)'),
       runs: gauge('dagrun_active', 'Runs queued or running', ['state']),
+      taskInstances: gauge('task_instances', `Task instances by state, for the states that can still change (${ACTIVE_TASK_STATES.join(', ')})`, ['state']),
     };
     this.#failures = new Counter({ name: 'tributary_ti_failures_total', help: 'Failed task tries (Airflow: ti_failures)', registers });
     collectDefaultMetrics({ register: this.registry, prefix: 'tributary_web_' });
@@ -132,6 +142,7 @@ export class WebMetrics {
     }
     this.#g.importErrors!.set(s.importErrors);
     for (const state of ['queued', 'running']) this.#g.runs!.set({ state }, s.runs.find((r) => r.state === state)?.count ?? 0);
+    for (const state of ACTIVE_TASK_STATES) this.#g.taskInstances!.set({ state }, s.taskInstances.find((r) => r.state === state)?.count ?? 0);
     // A counter only goes up: add what the database gained since the last look.
     if (s.failedTries > this.#failuresSeen) this.#failures.inc(s.failedTries - this.#failuresSeen);
     this.#failuresSeen = Math.max(this.#failuresSeen, s.failedTries);

@@ -23,7 +23,7 @@ export interface TaskTryResult {
 }
 
 const CLAIMED_COLUMNS = sql`c.id, c.run_pk AS "runPk", c.dag_id AS "dagId", c.task_id AS "taskId", c.map_index AS "mapIndex",
-  c.try_number AS "tryNumber", c.max_tries AS "maxTries", r.run_id AS "runId", r.run_type AS "runType",
+  c.try_number AS "tryNumber", c.max_tries AS "maxTries", c.pool, r.run_id AS "runId", r.run_type AS "runType",
   r.logical_date AS "logicalDate", r.data_interval_start AS "dataIntervalStart",
   r.data_interval_end AS "dataIntervalEnd", r.conf, r.dag_version_id AS "dagVersionId"`;
 
@@ -37,7 +37,7 @@ async function adoptTry(deps: TaskRunnerDeps, tiId: number, tryNumber: number, i
     WITH adopted AS (
       UPDATE tributary.task_instance SET hostname = ${identity.hostname}, pid = ${identity.pid}, heartbeat_at = now(), updated_at = now()
        WHERE id = ${tiId} AND state = 'running' AND try_number = ${tryNumber}
-      RETURNING id, run_pk, dag_id, task_id, map_index, try_number, max_tries
+      RETURNING id, run_pk, dag_id, task_id, map_index, try_number, max_tries, pool
     ), tried AS (
       UPDATE tributary.task_try t SET hostname = ${identity.hostname}, pid = ${identity.pid}
         FROM adopted a WHERE t.ti_id = a.id AND t.try_number = a.try_number
@@ -60,15 +60,18 @@ export async function runTaskInstance(
 ): Promise<TaskTryResult> {
   const { ctx } = deps;
   const mapIndex = ref.mapIndex ?? -1;
-  const found = await sql<{ id: number; state: TaskState | null; try_number: number }>`
-    SELECT t.id, t.state, t.try_number FROM tributary.task_instance t JOIN tributary.dag_run r ON r.id = t.run_pk
+  const found = await sql<{ id: number; state: TaskState | null; try_number: number; resuming: boolean }>`
+    SELECT t.id, t.state, t.try_number, t.resuming FROM tributary.task_instance t JOIN tributary.dag_run r ON r.id = t.run_pk
      WHERE r.dag_id = ${ref.dagId} AND r.run_id = ${ref.runId} AND t.task_id = ${ref.taskId} AND t.map_index = ${mapIndex}`.execute(ctx.db);
   const row = found.rows[0];
   const where = `task '${ref.taskId}'${mapIndex >= 0 ? ` [${mapIndex}]` : ''} in run '${ref.runId}' of DAG '${ref.dagId}'`;
   if (!row) throw new NotFoundError(where, { dagId: ref.dagId, taskId: ref.taskId });
   let claimed: ClaimedTaskInstance | null = null;
   if (row.state === 'running' && row.try_number === ref.tryNumber) claimed = await adoptTry(deps, row.id, ref.tryNumber, identity);
-  else if (row.state === 'queued' && row.try_number === ref.tryNumber - 1) claimed = await claimTaskInstance(ctx, { tiId: row.id, tryNumber: row.try_number }, identity);
+  // A queued sensor resuming after a reschedule continues its current try rather than starting the next.
+  else if (row.state === 'queued' && row.try_number === ref.tryNumber - (row.resuming ? 0 : 1)) {
+    claimed = await claimTaskInstance(ctx, { tiId: row.id, tryNumber: row.try_number }, identity);
+  }
   if (!claimed) {
     throw new InvalidStateError(
       `${where} is ${row.state ?? 'without status'} at try ${row.try_number}: there is no try ${ref.tryNumber} to run (it was cleared, marked or retried meanwhile)`,

@@ -59,16 +59,23 @@ export class Worker {
   readonly #retries: RetryWaker;
   /** Tries running here, by `<instance id>:<try>`: a cleared instance can be claimed again while its old try is still stopping. */
   readonly #running = new Map<string, Running>();
+  /** Tries whose work is done and whose outcome is being recorded (their slots are free). */
+  #recording = 0;
+  readonly #maxRecording: number;
+  readonly #recordingWaiters: (() => void)[] = [];
   #heartbeat: NodeJS.Timeout | undefined;
   #beating: Promise<void> | null = null;
   #uncapture: (() => void) | null = null;
   #started = false;
+  /** This worker's queue subscriptions, so stopping it leaves other workers of the process serving. */
+  readonly #subscriptions: { queue: string; id: string }[] = [];
 
   constructor(ctx: EngineContext, config: WorkerConfig, executors: Executors, retries: RetryWaker) {
     this.#ctx = ctx;
     this.#config = config;
     this.#executors = executors;
     this.#retries = retries;
+    this.#maxRecording = Math.max(64, 4 * config.concurrency);
     this.identity = {
       id: `worker-${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`,
       hostname: hostname(),
@@ -107,7 +114,8 @@ export class Worker {
     }, this.#ctx.timings.heartbeatIntervalMs);
     this.#heartbeat.unref();
     for (const queue of this.#config.queues) {
-      await this.#ctx.queue.work(queue, this.#config.concurrency, (job) => this.#handle(job));
+      const id = await this.#ctx.queue.work(queue, this.#config.concurrency, (job) => this.#handle(job));
+      this.#subscriptions.push({ queue, id });
     }
     this.#ctx.log.info({ worker: this.identity.id, queues: this.#config.queues, concurrency: this.#config.concurrency }, 'worker started');
   }
@@ -119,7 +127,7 @@ export class Worker {
   async stop(): Promise<void> {
     if (!this.#started) return;
     this.#started = false;
-    const stopping = Promise.all(this.#config.queues.map((q) => this.#ctx.queue.stopWorking(q)));
+    const stopping = Promise.all(this.#subscriptions.splice(0).map((s) => this.#ctx.queue.stopWorking(s.queue, s.id)));
     const grace = new Promise<void>((resolve) => setTimeout(resolve, this.#config.shutdownGraceMs).unref());
     await Promise.race([Promise.all([...this.#running.values()].map((r) => r.done)), grace]);
     for (const running of this.#running.values()) {
@@ -154,7 +162,7 @@ export class Worker {
       const asked = [...this.#running.entries()];
       const alive = await sql<{ id: number; try_number: number }>`
         UPDATE tributary.task_instance SET heartbeat_at = now()
-         WHERE id = ANY(${[...new Set(asked.map(([, r]) => r.tiId))]}::bigint[]) AND state = 'running' AND worker_id = ${this.identity.id}
+         WHERE id = ANY(${[...new Set(asked.map(([, r]) => r.tiId))]}::bigint[]) AND state IS NOT DISTINCT FROM 'running' AND worker_id = ${this.identity.id}
         RETURNING id, try_number`.execute(this.#ctx.db);
       const mine = new Set(alive.rows.map((r) => `${r.id}:${r.try_number}`));
       for (const [key, running] of asked) {
@@ -181,17 +189,45 @@ export class Worker {
     }
     if (!claimed) return; // already claimed, cleared or finished: a duplicate job
     const abort = new AbortController();
+    // The task's slot is free once its work is done; recording the outcome and advancing the run go on
+    // in the background (batched with other tries'), as long as not too many are still recording.
+    let counted = false;
+    let executed!: () => void;
+    const slotFree = new Promise<void>((resolve) => {
+      executed = () => {
+        counted = true;
+        this.#recording++;
+        this.#whenRecordingAllows(resolve);
+      };
+    });
     const done = runClaimedTask(
       { ctx: this.#ctx, executors: this.#executors, retries: this.#retries, hostname: this.identity.hostname },
       claimed,
       abort,
+      executed,
     ).catch((error: unknown) => {
       // Storing the outcome failed (e.g. the database went away); the heartbeat timeout retries the try.
       this.#ctx.log.error({ err: error, dagId: claimed.dagId, taskId: claimed.taskId }, 'recording a task outcome failed');
     });
     const key = `${claimed.id}:${claimed.tryNumber}`;
-    const finished = done.finally(() => this.#running.delete(key));
+    const finished = done.finally(() => {
+      this.#running.delete(key);
+      if (counted) {
+        this.#recording--;
+        this.#wakeRecordingWaiters();
+      }
+    });
     this.#running.set(key, { tiId: claimed.id, dagId: claimed.dagId, taskId: claimed.taskId, tryNumber: claimed.tryNumber, abort, done: finished });
-    return { finished };
+    return { finished: Promise.race([slotFree, finished]) };
+  }
+
+  /** Resolve `release` once fewer tries than the limit are recording their outcome. */
+  #whenRecordingAllows(release: () => void): void {
+    if (this.#recording <= this.#maxRecording) release();
+    else this.#recordingWaiters.push(release);
+  }
+
+  #wakeRecordingWaiters(): void {
+    while (this.#recordingWaiters.length > 0 && this.#recording <= this.#maxRecording) this.#recordingWaiters.shift()!();
   }
 }

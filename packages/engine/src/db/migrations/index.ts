@@ -3,6 +3,7 @@ import * as m0001 from './0001-initial.js';
 import * as m0002 from './0002-audit-log.js';
 import * as m0003 from './0003-scheduling.js';
 import * as m0005 from './0005-web-auth.js';
+import * as m0006 from './0006-sensors.js';
 import * as m0007 from './0007-assets-deadlines.js';
 
 /** The engine's migrations, in order. Names sort in the order they apply. */
@@ -11,6 +12,7 @@ export const ENGINE_MIGRATIONS: Readonly<Record<string, Migration>> = Object.fre
   '0002-audit-log': m0002,
   '0003-scheduling': m0003,
   '0005-web-auth': m0005,
+  '0006-sensors': m0006,
   '0007-assets-deadlines': m0007,
 });
 

@@ -95,7 +95,7 @@ export const TaskInstanceDetailSchema = z
     startDate: Timestamp.nullable(),
     endDate: Timestamp.nullable(),
     heartbeatAt: Timestamp.nullable(),
-    nextRetryAt: Timestamp.nullable(),
+    nextRetryAt: Timestamp.nullable().openapi({ description: 'When an up_for_retry instance retries, or an up_for_reschedule sensor pokes again' }),
     renderedArgs: z.unknown().openapi({ description: 'The arguments the task ran with' }),
   })
   .openapi('TaskInstanceDetail');
