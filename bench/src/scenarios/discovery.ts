@@ -1,6 +1,6 @@
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { TaskContext } from '@tributary/engine';
+import { createTaskContext } from '@tributary/engine/testing';
 import { discoveryPlugin, loadCountyConfig, validateListing, type CountyConfig, type ScrapeResult } from '@tributary/plugins-discovery';
 import { crawlListings } from '@tributary/plugins-discovery/crawler';
 import { startListingsSite } from '@tributary/plugins-discovery/listings-site';
@@ -69,23 +69,7 @@ export const discovery: Scenario = {
       const { engine, close } = await benchEngine(ctx, { projectDir: REPO_DIR, dagsFolders: [join(REPO_DIR, 'dags')], plugins: [discoveryPlugin] });
       try {
         const scrape = await engine.plugins.resolve('discovery.scrape', null);
-        const now = new Date();
-        const context: TaskContext = {
-          dagId: 'bench',
-          runId: 'bench',
-          runType: 'test',
-          taskId: 'scrape',
-          mapIndex: -1,
-          tryNumber: 1,
-          maxTries: 1,
-          logicalDate: now,
-          dataInterval: { start: now, end: now },
-          params: {},
-          upstream: {},
-          args: {},
-          log: quiet,
-          signal: new AbortController().signal,
-        };
+        const context = createTaskContext({ dagId: 'bench', runId: 'bench', taskId: 'scrape' });
         // Written as JSON, which is YAML too: the operator reads it like any county config.
         folder.write('bench.yaml', JSON.stringify(limited(staticConfig, staticListings)));
         const result = (await scrape({ county: 'bench', configDir: relative(REPO_DIR, folder.dir), baseUrl: `${site.url}/static/` }, context)) as ScrapeResult;

@@ -71,6 +71,12 @@ export interface EngineConfig {
    */
   maxMapLength?: number;
   /**
+   * Longest a task or DAG callback (`onSuccess`, `onFailure`, …, a deadline's `callback`) may run;
+   * its `signal` is aborted then and the engine stops waiting for it (logged, nothing changed).
+   * @defaultValue 30000
+   */
+  callbackTimeoutMs?: number;
+  /**
    * Level of the engine's own logs.
    * @defaultValue `$TRIBUTARY_LOG_LEVEL`, else `'info'`
    */
@@ -108,6 +114,7 @@ export interface ResolvedEngineConfig {
   readonly heartbeatTimeoutMs: number;
   readonly xcomMaxBytes: number;
   readonly maxMapLength: number;
+  readonly callbackTimeoutMs: number;
   readonly logLevel: NonNullable<EngineConfig['logLevel']>;
   readonly logger: Logger | undefined;
   readonly plugins: readonly (TributaryPlugin | string)[];
@@ -121,6 +128,7 @@ export const DEFAULT_ENGINE_CONFIG = Object.freeze({
   heartbeatTimeoutMs: 20_000,
   xcomMaxBytes: 1_048_576,
   maxMapLength: DEFAULT_MAX_MAP_LENGTH,
+  callbackTimeoutMs: 30_000,
   parseTimeoutMs: 30_000,
   parseMemoryLimitMb: 1024,
   logLevel: 'info' as const,
@@ -158,6 +166,7 @@ const schema = z
     heartbeatTimeoutMs: positiveInt.optional(),
     xcomMaxBytes: positiveInt.optional(),
     maxMapLength: positiveInt.optional(),
+    callbackTimeoutMs: positiveInt.optional(),
     logLevel: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).optional(),
     logger: z.any().optional(),
     plugins: z
@@ -241,6 +250,7 @@ export function resolveEngineConfig(config: EngineConfig = {}, env: NodeJS.Proce
     heartbeatTimeoutMs,
     xcomMaxBytes: config.xcomMaxBytes ?? DEFAULT_ENGINE_CONFIG.xcomMaxBytes,
     maxMapLength: config.maxMapLength ?? envInt(env, 'TRIBUTARY_MAX_MAP_LENGTH') ?? DEFAULT_ENGINE_CONFIG.maxMapLength,
+    callbackTimeoutMs: config.callbackTimeoutMs ?? DEFAULT_ENGINE_CONFIG.callbackTimeoutMs,
     logLevel,
     logger: config.logger,
     plugins: Object.freeze([...(config.plugins ?? [])]),

@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import type { Kysely } from 'kysely';
 import pino, { type Logger } from 'pino';
+import { CallbackRunner } from './callback/callback-runner.js';
 import { resolveEngineConfig, type EngineConfig, type ResolvedEngineConfig } from './config.js';
 import { connectDatabase, redactUrl, type DatabaseHandle } from './db/connect.js';
 import { startEmbeddedPostgres, type EmbeddedPostgresHandle } from './db/embedded.js';
@@ -75,6 +76,7 @@ export class Tributary {
     this.#database = database;
     this.#embedded = embedded;
     this.#queue = queue;
+    this.#dagBag = new DagBag(config.projectDir);
     this.context = {
       db: database.db,
       queue,
@@ -83,12 +85,12 @@ export class Tributary {
       timings: { heartbeatIntervalMs: config.heartbeatIntervalMs, heartbeatTimeoutMs: config.heartbeatTimeoutMs },
       xcomMaxBytes: config.xcomMaxBytes,
       maxMapLength: config.maxMapLength,
+      callbacks: new CallbackRunner({ dags: this.#dagBag, db: database.db, log, timeoutMs: config.callbackTimeoutMs }),
     };
     this.#retries = new RetryWaker(
       (tiId) => wakeRetry(this.context, tiId),
       (error, tiId) => log.error({ err: error, tiId }, 'waking a retry failed; the scheduler will pick it up'),
     );
-    this.#dagBag = new DagBag(config.projectDir);
     this.#kubernetes = new KubernetesAccess(config.kubernetes);
     this.plugins = new PluginRegistry(config.projectDir, [createBuiltinPlugin(this.#kubernetes, database.db, config.objectStore)], { database, log });
   }
@@ -257,6 +259,7 @@ export class Tributary {
       // Workers may still be using a plugin's service (a local site being scraped): stop services after them.
       await step('plugin services', () => Promise.all(this.#services.splice(0).map((s) => s.stop())));
       await step('scheduler', () => this.#scheduler?.stop());
+      await step('callbacks', () => this.context.callbacks?.drain());
       await step('DAG processor', () => this.#processor?.stop());
       await step('retry timers', () => this.#retries.stop());
       await step('task queue', () => this.#queue.stop());

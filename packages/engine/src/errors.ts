@@ -95,6 +95,27 @@ export class SkipTaskError extends TributaryError {
   }
 }
 
+/**
+ * A task's templated argument could not be rendered: bad syntax, an unknown name or filter, a
+ * variable or connection that does not exist. `location.field` is the argument's path
+ * (`args.paths[2]`); `unknownName` is the name when one is unknown.
+ */
+export class TemplateError extends TributaryError {
+  readonly template: string;
+  /** The unknown name, when that is the problem. */
+  readonly unknownName: string | null;
+
+  constructor(where: { dagId: string; taskId: string }, path: string, template: string, problem: string, options: { name?: string | null; cause?: unknown } = {}) {
+    const shown = template.length > 200 ? `${template.slice(0, 200)}…` : template;
+    super('TEMPLATE_INVALID', `DAG '${where.dagId}': task '${where.taskId}': argument '${path}' (template ${JSON.stringify(shown)}): ${problem}`, {
+      cause: options.cause,
+      location: { dagId: where.dagId, taskId: where.taskId, field: path },
+    });
+    this.template = template;
+    this.unknownName = options.name ?? null;
+  }
+}
+
 /** A task was stopped by an operator (mark failed, clear, cancel) while running. */
 export class TaskCancelledError extends TributaryError {
   constructor(dagId: string, taskId: string, reason: string) {

@@ -9,6 +9,11 @@ export { Tributary } from './engine.js';
 export * from './plugin/index.js';
 export {
   BACKFILL_REPROCESS,
+  assetConditionMet,
+  describeAssetCondition,
+  parseAssetCondition,
+  type AssetCondition,
+  type AssetConditionInput,
   SCHEDULE_PRESETS,
   backfillAction,
   describeSchedule,
@@ -40,6 +45,7 @@ export {
 export { DagProcessor, discoverDagFiles, parseDagFiles, type FileParseResult, type ParseOptions, type ParseRunSummary } from './processor/index.js';
 export { DEFAULT_SCHEDULER_CONFIG, RunExistsError, Scheduler, type SchedulerConfig } from './scheduler/index.js';
 export { DEFAULT_WORKER_CONFIG, Worker, XcomError, type WorkerConfig } from './worker/index.js';
+export { CallbackRunner } from './callback/index.js';
 export { OUTCOME_RECORDED, type Executor, type TaskExecution } from './executor/executor.js';
 export {
   DEFAULT_KUBERNETES_CONFIG,

@@ -21,6 +21,7 @@ function context(): { ctx: TaskContext; lines: { level: string; message: string 
     dagId: 'd', runId: 'r', runType: 'manual', taskId: 't', mapIndex: -1, tryNumber: 1, maxTries: 1,
     logicalDate: new Date('2024-05-01T00:00:00Z'), dataInterval: { start: new Date(), end: new Date() },
     params: {}, upstream: {}, args: {}, log, signal: abort.signal,
+    outletEvents: { get: () => { throw new Error('no outlets'); } }, triggeringAssetEvents: {},
   };
   return { ctx, lines, abort };
 }

@@ -1,5 +1,7 @@
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { getTaskLogs } from '../src/service/logs.js';
+import { getTaskInstance } from '../src/service/run-queries.js';
 import { runDagToCompletion } from '../src/testing/index.js';
 import { PACKAGE_DIR, setupEngine, type TestSetup } from './helpers.js';
 
@@ -10,9 +12,24 @@ beforeAll(async () => {
 afterAll(() => setup?.close());
 
 describe('the shipped examples', () => {
-  it.each(['hello_world', 'example_etl', 'example_fan_out_fan_in', 'example_scheduled_report', 'example_cron_seconds', 'example_every_6h', 'example_continuous', 'example_sensors', 'example_concurrency'])('%s succeeds under dags test', async (dagId) => {
+  it.each(['hello_world', 'example_etl', 'example_fan_out_fan_in', 'example_scheduled_report', 'example_cron_seconds', 'example_every_6h', 'example_continuous', 'example_sensors', 'example_concurrency', 'example_assets_producer', 'example_assets_consumer', 'example_assets_either', 'example_templates', 'example_callbacks'])('%s succeeds under dags test', async (dagId) => {
     const result = await runDagToCompletion(setup.engine, dagId);
     expect(result.state).toBe('success');
+  });
+
+  it('example_templates rendered its arguments, and example_callbacks ran its callbacks into the try logs', async () => {
+    const templated = await runDagToCompletion(setup.engine, 'example_templates', { params: { county: 'travis' }, logicalDate: new Date('2024-05-01T00:00:00Z') });
+    const load = await getTaskInstance(setup.engine.db, { dagId: 'example_templates', runId: templated.run.run_id, taskId: 'load' });
+    expect(load.renderedArgs).toEqual({
+      target: 's3://warehouse/travis/20240501.parquet',
+      week: '2024-05-01 to 2024-05-07',
+      files: ['travis-1.csv', 'travis-2.csv'],
+      limit: 100,
+      mode: 'full',
+    });
+    const called = await runDagToCompletion(setup.engine, 'example_callbacks');
+    const lines = await getTaskLogs(setup.engine.db, { dagId: 'example_callbacks', runId: called.run.run_id, taskId: 'flaky' });
+    expect(lines.map((l) => l.message)).toContainEqual(expect.stringMatching(/^task retry: up_for_retry/));
   });
 
   it('example_sensors waited in reschedule mode and passed the export to the load', async () => {

@@ -5,8 +5,8 @@ import { fileURLToPath } from 'node:url';
 import type { Kysely } from 'kysely';
 import { inject } from 'vitest';
 import { parse, stringify } from 'yaml';
-import type { TaskContext, TaskLogger, Tributary } from '@tributary/engine';
-import { createTestDatabase, openTestEngine, type TestDatabase } from '@tributary/engine/testing';
+import type { Tributary } from '@tributary/engine';
+import { createTaskContext, createTestDatabase, openTestEngine, type TestDatabase } from '@tributary/engine/testing';
 import { discoveryPlugin } from '../src/plugin.js';
 import type { DiscoveryTables } from '../src/store/tables.js';
 
@@ -45,17 +45,6 @@ export async function setupDiscovery(options: { projectDir?: string; dagsFolders
   };
 }
 
-/** A task logger that keeps its lines (the operators' logs end up here in operator-level tests). */
-export function collectingLogger(): TaskLogger & { lines: { level: string; message: string; fields: Record<string, unknown> }[] } {
-  const lines: { level: string; message: string; fields: Record<string, unknown> }[] = [];
-  const at =
-    (level: string) =>
-    (first: string | Record<string, unknown>, message?: string): void => {
-      lines.push(typeof first === 'string' ? { level, message: first, fields: {} } : { level, message: message ?? '', fields: first });
-    };
-  return { lines, debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') } as TaskLogger & { lines: typeof lines };
-}
-
 /**
  * Run a discovery operator the way a worker does (resolved by name from the registry, its
  * arguments validated, its plugin migrated), with a task context of its own.
@@ -67,22 +56,14 @@ export async function runOperator<R>(
   context: { params?: Record<string, unknown>; upstream?: Record<string, unknown>; runId?: string; signal?: AbortSignal } = {},
 ): Promise<R> {
   const run = await engine.plugins.resolve(`discovery.${name}`, null);
-  const task: TaskContext = {
+  const task = createTaskContext({
     dagId: 'discovery_test',
-    runId: context.runId ?? `test_${randomBytes(4).toString('hex')}`,
-    runType: 'test',
     taskId: name,
-    mapIndex: -1,
-    tryNumber: 1,
-    maxTries: 1,
-    logicalDate: new Date(),
-    dataInterval: { start: new Date(), end: new Date() },
+    runId: context.runId ?? `test_${randomBytes(4).toString('hex')}`,
     params: context.params ?? {},
     upstream: context.upstream ?? {},
-    args: {},
-    log: collectingLogger(),
-    signal: context.signal ?? new AbortController().signal,
-  };
+    ...(context.signal ? { signal: context.signal } : {}),
+  });
   return (await run(args, task)) as R;
 }
 

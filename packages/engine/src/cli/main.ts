@@ -1,5 +1,6 @@
 import { Command, CommanderError } from 'commander';
 import { TributaryError } from '../errors.js';
+import { registerAssetCommands } from './commands/assets.js';
 import { registerBackfillCommands } from './commands/backfill.js';
 import { registerDagCommands } from './commands/dags.js';
 import { registerPluginCommands } from './commands/plugins.js';
@@ -30,6 +31,7 @@ export function buildProgram(): Command {
   registerRunCommands(program);
   registerBackfillCommands(program);
   registerPoolCommands(program);
+  registerAssetCommands(program);
   registerPluginCommands(program);
   registerUserCommands(program);
   return program;

@@ -8,6 +8,16 @@ import {
   resolveTaskOptions,
 } from './options.js';
 import { compileParamsSchema } from './params.js';
+import {
+  DAG_CALLBACK_KINDS,
+  DAG_CALLBACK_OPTIONS,
+  DEADLINE_REFERENCES,
+  callbackList,
+  type DagCallbacks,
+  type DagRunCallback,
+  type DeadlineReference,
+} from './callbacks.js';
+import { durationToMs } from './duration.js';
 import { inGroup } from './graph-view.js';
 import { TaskBuilder, type TaskRegistry } from './task-builder.js';
 import { buildTaskDefinition, type DefinitionScope, type TaskDefinition } from './task-definition.js';
@@ -35,6 +45,10 @@ export interface ResolvedDagOptions {
   readonly maxActiveRuns: number;
   readonly maxActiveTasks: number;
   readonly defaultTaskOptions: Readonly<ResolvedTaskOptions>;
+  /** Run callbacks by kind (only kinds that have some). */
+  readonly callbacks: DagCallbacks;
+  /** The deadline alert, `after` in milliseconds; null when none. */
+  readonly deadline: { readonly reference: DeadlineReference; readonly afterMs: number; readonly callback: DagRunCallback } | null;
 }
 
 const DAG_OPTION_KEYS = new Set([
@@ -52,6 +66,9 @@ const DAG_OPTION_KEYS = new Set([
   'defaultTaskOptions',
   'maxActiveRuns',
   'maxActiveTasks',
+  'onSuccess',
+  'onFailure',
+  'deadline',
 ]);
 
 function resolveDagOptions(options: DagOptions): ResolvedDagOptions {
@@ -123,6 +140,13 @@ function resolveDagOptions(options: DagOptions): ResolvedDagOptions {
     dagId,
     field: 'defaultTaskOptions',
   });
+  const callbacks: Partial<Record<(typeof DAG_CALLBACK_KINDS)[number], readonly DagRunCallback[]>> = {};
+  for (const kind of DAG_CALLBACK_KINDS) {
+    const field = DAG_CALLBACK_OPTIONS[kind];
+    const list = callbackList<DagRunCallback>(options[field]);
+    if (typeof list === 'string') fail(field, list);
+    else if (list.length > 0) callbacks[kind] = list;
+  }
   return Object.freeze({
     id: dagId,
     description: optionalText('description'),
@@ -139,7 +163,24 @@ function resolveDagOptions(options: DagOptions): ResolvedDagOptions {
     maxActiveRuns: positive('maxActiveRuns', parsedSchedule.kind === 'continuous' ? 1 : DEFAULT_MAX_ACTIVE_RUNS),
     maxActiveTasks: positive('maxActiveTasks', DEFAULT_MAX_ACTIVE_TASKS),
     defaultTaskOptions: Object.freeze(defaultTaskOptions),
+    callbacks: Object.freeze(callbacks),
+    deadline: resolveDeadline(options.deadline, fail),
   });
+}
+
+function resolveDeadline(value: DagOptions['deadline'], fail: (field: string, message: string) => never): ResolvedDagOptions['deadline'] {
+  if (value === undefined || value === null) return null;
+  if (typeof value !== 'object' || Array.isArray(value)) return fail('deadline', 'expected { reference, after, callback }');
+  for (const key of Object.keys(value)) {
+    if (key !== 'reference' && key !== 'after' && key !== 'callback') fail(`deadline.${key}`, 'unknown option (expected reference, after, callback)');
+  }
+  if (!DEADLINE_REFERENCES.includes(value.reference)) {
+    fail('deadline.reference', `expected one of ${DEADLINE_REFERENCES.map((r) => `'${r}'`).join(', ')}, got ${JSON.stringify(value.reference)}`);
+  }
+  const afterMs = typeof value.after === 'number' || typeof value.after === 'string' ? durationToMs(value.after) : `expected a duration, got ${typeof value.after}`;
+  if (typeof afterMs === 'string') return fail('deadline.after', afterMs);
+  if (typeof value.callback !== 'function') fail('deadline.callback', `expected a function, got ${typeof value.callback}`);
+  return Object.freeze({ reference: value.reference, afterMs, callback: value.callback });
 }
 
 /**

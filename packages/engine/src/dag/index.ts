@@ -1,3 +1,17 @@
+export {
+  DAG_CALLBACK_KINDS,
+  DEADLINE_REFERENCES,
+  TASK_CALLBACK_KINDS,
+  type DagCallbackKind,
+  type DagRunCallback,
+  type DagRunCallbackContext,
+  type DeadlineOptions,
+  type DeadlineReference,
+  type SerializedDeadline,
+  type TaskCallback,
+  type TaskCallbackContext,
+  type TaskCallbackKind,
+} from './callbacks.js';
 export { Dag, dag, isDag, type ResolvedDagOptions, type TaskDefinition } from './dag.js';
 export { BranchChoiceError, SKIP_DECISION_KEY, skippedByFlow, type BranchChoice } from './flow.js';
 export { DEFAULT_MAX_MAP_LENGTH, TaskMappingError, type ExpandInput, type MappedArgs, type SerializedExpandSource } from './mapping.js';
@@ -34,6 +48,7 @@ export {
   EXECUTOR_NAMES,
   TRIGGER_RULES,
   WEIGHT_RULES,
+  type AssetEventInfo,
   type AssetSchedule,
   type DagOptions,
   type DataInterval,
@@ -42,6 +57,8 @@ export {
   type GroupRef,
   type IntervalSchedule,
   type OperatorSpec,
+  type OutletEvent,
+  type OutletEvents,
   type ParamsOf,
   type ParamsSchema,
   type ResolvedTaskOptions,

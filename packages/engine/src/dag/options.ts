@@ -1,4 +1,5 @@
 import { DagDefinitionError, type ErrorLocation } from '../errors.js';
+import { TASK_CALLBACK_KINDS, TASK_CALLBACK_OPTIONS, callbackList, type TaskCallback, type TaskCallbacks } from './callbacks.js';
 import { durationToMs } from './duration.js';
 import { validateExecutorConfig } from '../executor/kubernetes-options.js';
 import {
@@ -64,7 +65,20 @@ const TASK_OPTION_KEYS = new Set<string>([
   'queue',
   'executor',
   'executorConfig',
+  'onSuccess',
+  'onFailure',
+  'onRetry',
+  'onSkipped',
 ]);
+
+// Callbacks are functions, so they stay out of the serializable options; each resolved options
+// object carries its callbacks here (defaults of a DAG or group pass on to their tasks this way).
+const CALLBACKS = new WeakMap<Readonly<ResolvedTaskOptions>, TaskCallbacks>();
+
+/** The callbacks that go with resolved task options (their own over their defaults'). @internal */
+export function callbacksOf(options: Readonly<ResolvedTaskOptions>): TaskCallbacks {
+  return CALLBACKS.get(options) ?? {};
+}
 
 /**
  * Apply `options` over `base`, validating each field; errors name the field.
@@ -77,7 +91,10 @@ export function resolveTaskOptions(
   extraKeys: ReadonlySet<string> = new Set(),
 ): ResolvedTaskOptions {
   const resolved: ResolvedTaskOptions = { ...base };
-  if (options === undefined) return resolved;
+  if (options === undefined) {
+    if (CALLBACKS.has(base)) CALLBACKS.set(resolved, CALLBACKS.get(base)!);
+    return resolved;
+  }
   if (options === null || typeof options !== 'object') {
     throw new DagDefinitionError(`task options must be an object, got ${options === null ? 'null' : typeof options}`, location);
   }
@@ -153,5 +170,15 @@ export function resolveTaskOptions(
       resolved.executorConfig = JSON.parse(JSON.stringify(options.executorConfig)) as Record<string, unknown>;
     }
   }
+  const callbacks: Partial<Record<(typeof TASK_CALLBACK_KINDS)[number], readonly TaskCallback[]>> = { ...callbacksOf(base) };
+  for (const kind of TASK_CALLBACK_KINDS) {
+    const field = TASK_CALLBACK_OPTIONS[kind];
+    if (options[field] === undefined) continue;
+    const list = callbackList<TaskCallback>(options[field]);
+    if (typeof list === 'string') fail(field, list);
+    else if (list.length === 0) delete callbacks[kind];
+    else callbacks[kind] = list;
+  }
+  if (Object.keys(callbacks).length > 0) CALLBACKS.set(resolved, Object.freeze(callbacks));
   return resolved;
 }

@@ -4,6 +4,7 @@ import { topologicalSort } from 'graphology-dag';
 import stringify from 'safe-stable-stringify';
 import type { Dag } from './dag.js';
 import { validateDag } from './validate.js';
+import { DAG_CALLBACK_KINDS, TASK_CALLBACK_KINDS, callbackKinds } from './callbacks.js';
 import type { SerializedDag, SerializedTask } from './types.js';
 
 /**
@@ -15,6 +16,8 @@ export function serializeDag(dag: Dag, file: string | null = null): SerializedDa
   const priorities = effectivePriorities(dag, graph);
   const tasks: SerializedTask[] = [];
   for (const task of dag.tasks.values()) {
+    // Fields that only some tasks have are left out otherwise, so DAGs without them keep their hash.
+    const callbacks = callbackKinds(task.callbacks, TASK_CALLBACK_KINDS);
     tasks.push({
       taskId: task.id,
       kind: task.kind,
@@ -35,8 +38,11 @@ export function serializeDag(dag: Dag, file: string | null = null): SerializedDa
       isSetup: task.isSetup,
       isTeardown: task.isTeardown,
       failRunOnFailure: task.failRunOnFailure,
+      ...(task.outlets.length > 0 ? { outlets: [...task.outlets] } : {}),
+      ...(callbacks.length > 0 ? { callbacks } : {}),
     });
   }
+  const dagCallbacks = callbackKinds(dag.options.callbacks, DAG_CALLBACK_KINDS);
   const o = dag.options;
   return {
     formatVersion: 1,
@@ -55,6 +61,8 @@ export function serializeDag(dag: Dag, file: string | null = null): SerializedDa
     maxActiveTasks: o.maxActiveTasks,
     file,
     tasks,
+    ...(dagCallbacks.length > 0 ? { callbacks: dagCallbacks } : {}),
+    ...(o.deadline ? { deadline: { reference: o.deadline.reference, afterMs: o.deadline.afterMs } } : {}),
   };
 }
 

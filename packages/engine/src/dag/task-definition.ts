@@ -1,6 +1,8 @@
 import { DagDefinitionError, type ErrorLocation } from '../errors.js';
 import { checkMapLength, mapLength, type SerializedExpandSource } from './mapping.js';
-import { checkId, resolveTaskOptions } from './options.js';
+import { checkAssetUri } from '../schedule/assets.js';
+import type { TaskCallbacks } from './callbacks.js';
+import { callbacksOf, checkId, resolveTaskOptions } from './options.js';
 import { resolveSensorOptions, type ResolvedSensorOptions } from './sensor-options.js';
 import type {
   OperatorSpec,
@@ -36,6 +38,10 @@ export interface TaskDefinition {
   readonly isSetup: boolean;
   readonly isTeardown: boolean;
   readonly failRunOnFailure: boolean;
+  /** Asset URIs the task updates. */
+  readonly outlets: readonly string[];
+  /** Its callbacks (own, or from the DAG's or group's `defaultTaskOptions`). */
+  readonly callbacks: TaskCallbacks;
 }
 
 /** What kind of task a builder method defines. @internal */
@@ -61,7 +67,7 @@ export interface DefinitionScope {
   task(id: string): TaskDefinition | undefined;
 }
 
-const BASE_EXTRA_KEYS = ['upstream', 'docs', 'args', 'expand', 'maxMapLength', 'sensor', 'setup', 'teardown'];
+const BASE_EXTRA_KEYS = ['upstream', 'docs', 'args', 'expand', 'maxMapLength', 'sensor', 'setup', 'teardown', 'outlets'];
 
 function isOperatorSpec(value: unknown): value is OperatorSpec {
   return value !== null && typeof value === 'object' && typeof (value as OperatorSpec).operator === 'string' && 'args' in (value as object);
@@ -165,6 +171,7 @@ export function buildTaskDefinition(request: TaskRequest, scope: DefinitionScope
     for (const setupId of teardown.setups) if (!upstream.includes(setupId)) upstream.push(setupId);
   }
   if (upstream.includes(id)) fail('upstream', 'a task cannot depend on itself');
+  const outlets = resolveOutlets(options.outlets, fail);
 
   return Object.freeze({
     id,
@@ -183,7 +190,19 @@ export function buildTaskDefinition(request: TaskRequest, scope: DefinitionScope
     isSetup,
     isTeardown: teardown !== null,
     failRunOnFailure: teardown?.failRunOnFailure ?? false,
+    outlets,
+    callbacks: callbacksOf(resolved),
   });
+}
+
+function resolveOutlets(value: unknown, fail: (field: string, message: string) => never): readonly string[] {
+  if (value === undefined) return Object.freeze([]);
+  if (!Array.isArray(value)) return fail('outlets', `expected an array of asset URIs, got ${value === null ? 'null' : typeof value}`);
+  value.forEach((uri, index) => {
+    const problem = checkAssetUri(uri);
+    if (problem) fail(`outlets[${index}]`, problem);
+  });
+  return Object.freeze([...new Set(value as string[])]);
 }
 
 function resolveExpand(

@@ -1,4 +1,6 @@
 import type { FromSchema, JSONSchema } from 'json-schema-to-ts';
+import type { AssetCondition, AssetConditionInput } from '../schedule/assets.js';
+import type { DagCallbackKind, DagRunCallback, DeadlineOptions, SerializedDeadline, TaskCallback, TaskCallbackKind } from './callbacks.js';
 import type { ExpandInput, SerializedExpandSource } from './mapping.js';
 import type { ResolvedSensorOptions, SensorOptions } from './sensor-options.js';
 
@@ -112,6 +114,27 @@ export interface TaskOptions {
    * @defaultValue null
    */
   executorConfig?: Record<string, unknown> | null;
+  /**
+   * Called after a try succeeded and its state is stored (Airflow's `on_success_callback`); a
+   * function or a list. It runs on the worker, its lines go to the try's log, and a throw is logged
+   * and changes nothing.
+   * @defaultValue none
+   */
+  onSuccess?: TaskCallback | readonly TaskCallback[];
+  /**
+   * Called after the task failed with no tries left (Airflow's `on_failure_callback`), also when the
+   * scheduler failed it (its worker died); not for `upstream_failed`.
+   * @defaultValue none
+   */
+  onFailure?: TaskCallback | readonly TaskCallback[];
+  /** Called after a failed try that will be retried (Airflow's `on_retry_callback`). @defaultValue none */
+  onRetry?: TaskCallback | readonly TaskCallback[];
+  /**
+   * Called after the task skipped itself by throwing `SkipTaskError` (Airflow's `on_skipped_callback`);
+   * not for tasks skipped by a branch or trigger rule.
+   * @defaultValue none
+   */
+  onSkipped?: TaskCallback | readonly TaskCallback[];
 }
 
 /** Executors a task can choose with its `executor` option. */
@@ -167,17 +190,21 @@ export interface IntervalSchedule {
 
 /**
  * Data-aware scheduling: a run (type `asset_triggered`) once every named asset has been updated by a
- * successful task (one that lists it in `outlets`) since the DAG's previous asset-triggered run.
+ * successful task (one that lists it in `outlets`) since the DAG's previous asset-triggered run. A list
+ * means all of them; `{ any: [...] }` and `{ all: [...] }` nest for Airflow's `a | b` and `a & b`.
  */
 export interface AssetSchedule {
-  assets: readonly string[];
+  assets: readonly AssetConditionInput[] | { readonly all: readonly AssetConditionInput[] } | { readonly any: readonly AssetConditionInput[] };
 }
 
 /** When a DAG's runs are created: see {@link DagOptions.schedule}. */
 export type Schedule = string | IntervalSchedule | AssetSchedule | null;
 
-/** The stored form of a {@link Schedule}: cron or preset text, `every` in milliseconds, or asset URIs. */
-export type SerializedSchedule = string | { every: number } | { assets: string[] } | null;
+/**
+ * The stored form of a {@link Schedule}: cron or preset text, `every` in milliseconds, asset URIs (all
+ * of them), or a normalized asset condition.
+ */
+export type SerializedSchedule = string | { every: number } | { assets: string[] | Exclude<AssetCondition, string> } | null;
 
 /** Options of a DAG. */
 export interface DagOptions<S extends ParamsSchema | undefined = ParamsSchema | undefined> {
@@ -234,6 +261,20 @@ export interface DagOptions<S extends ParamsSchema | undefined = ParamsSchema | 
    * @defaultValue 16
    */
   maxActiveTasks?: number;
+  /**
+   * Called once when a run finished `success` (Airflow's DAG `on_success_callback`), in the process that
+   * settled the run; a throw is logged and changes nothing.
+   * @defaultValue none
+   */
+  onSuccess?: DagRunCallback | readonly DagRunCallback[];
+  /** Called once when a run finished `failed` (Airflow's DAG `on_failure_callback`). @defaultValue none */
+  onFailure?: DagRunCallback | readonly DagRunCallback[];
+  /**
+   * A deadline alert: `callback` runs once (by a scheduler) when a run has not finished `after` its
+   * reference time. Test runs have none; backfill runs only with `reference: 'queuedAt'`.
+   * @defaultValue none
+   */
+  deadline?: DeadlineOptions;
 }
 
 /** Logger handed to a task; lines go to the try's log. Same call shapes as pino. */
@@ -287,6 +328,39 @@ export interface TaskContext<P = Record<string, unknown>, U = Record<string, unk
   readonly log: TaskLogger;
   /** Aborted on timeout, on a kill from an operator and on worker shutdown. */
   readonly signal: AbortSignal;
+  /**
+   * The events this try records for the task's `outlets` when it succeeds (Airflow's `outlet_events`):
+   * `ctx.outletEvents.get(uri).extra = { rows: 10 }` attaches JSON to the event.
+   */
+  readonly outletEvents: OutletEvents;
+  /**
+   * In an `asset_triggered` run, the asset events that triggered it, by asset URI (oldest first);
+   * `{}` in other runs (Airflow's `triggering_asset_events`).
+   */
+  readonly triggeringAssetEvents: Readonly<Record<string, readonly AssetEventInfo[]>>;
+}
+
+/** The asset events a try will record on success, one per outlet. */
+export interface OutletEvents {
+  /** The event for outlet `uri`; throws naming the task's outlets when it has no such outlet. */
+  get(uri: string): OutletEvent;
+}
+
+/** One outlet's event, before it is recorded. */
+export interface OutletEvent {
+  readonly uri: string;
+  /** JSON attached to the event (stored with it, shown by `tributary assets events`). */
+  extra: Record<string, unknown>;
+}
+
+/** A recorded asset event. */
+export interface AssetEventInfo {
+  readonly id: number;
+  readonly uri: string;
+  readonly extra: Readonly<Record<string, unknown>>;
+  /** The task instance that produced it; null fields for an event created by hand. */
+  readonly source: { readonly dagId: string | null; readonly runId: string | null; readonly taskId: string | null; readonly mapIndex: number | null };
+  readonly createdAt: Date;
 }
 
 /** The function of an inline task. Its return value (JSON-serializable) is the task's result. */
@@ -382,6 +456,13 @@ export interface TaskDefinitionOptions<U extends readonly UpstreamRef[] = readon
    */
   setup?: boolean;
   /**
+   * Assets this task updates (Airflow's `outlets`): when a try succeeds, an asset event is recorded for
+   * each URI (in the transaction that marks it successful), and DAGs scheduled on the asset run once
+   * their condition holds.
+   * @defaultValue []
+   */
+  outlets?: readonly string[];
+  /**
    * Mark the task as a teardown: it runs when its upstream tasks are done (even failed) and a setup
    * succeeded (trigger rule `all_done_setup_success`), and its failure does not fail the run unless
    * `failRunOnFailure` is set.
@@ -421,6 +502,10 @@ export interface SerializedTask extends ResolvedTaskOptions {
   isTeardown: boolean;
   /** For a teardown: its failure fails the run. */
   failRunOnFailure: boolean;
+  /** Asset URIs the task updates; absent when none. */
+  outlets?: string[];
+  /** The kinds of callback the task has (their functions stay in the DAG file); absent when none. */
+  callbacks?: TaskCallbackKind[];
 }
 
 /** The serialized form of a DAG; its hash is the DAG version. */
@@ -442,4 +527,8 @@ export interface SerializedDag {
   /** File the DAG came from, relative to the project directory. */
   file: string | null;
   tasks: SerializedTask[];
+  /** The kinds of DAG callback it has; absent when none. */
+  callbacks?: DagCallbackKind[];
+  /** Its deadline alert; absent when none. */
+  deadline?: SerializedDeadline;
 }

@@ -3,7 +3,7 @@ import { sql, type Kysely, type Transaction } from 'kysely';
 import type { SerializedDag } from '../dag/types.js';
 import type { Database } from '../db/schema.js';
 import { withTransaction } from '../db/transaction.js';
-import { describeSchedule } from '../schedule/schedule.js';
+import { describeSchedule, parseSchedule } from '../schedule/schedule.js';
 import type { FileParseResult, ParsedDag } from './parse-protocol.js';
 
 /** What a sync changed, for logs and progress output. */
@@ -119,10 +119,30 @@ async function findConflict(
   return null;
 }
 
+/** The asset URIs a DAG's schedule waits for (none unless it is scheduled on assets). */
+function assetTriggers(s: SerializedDag): string[] {
+  if (s.schedule === null || typeof s.schedule !== 'object' || !('assets' in s.schedule)) return [];
+  const parsed = parseSchedule(s.schedule, s.timezone);
+  return parsed.kind === 'assets' ? [...parsed.uris] : [];
+}
+
+/**
+ * Register the assets a DAG names (its schedule's and its tasks' outlets), so they are listed before
+ * any event, and drop its queued asset updates for assets its schedule no longer names.
+ */
+async function syncAssets(trx: Transaction<Database>, s: SerializedDag, triggers: readonly string[]): Promise<void> {
+  const uris = [...new Set([...triggers, ...s.tasks.flatMap((t) => t.outlets ?? [])])];
+  if (uris.length > 0) await sql`INSERT INTO tributary.asset (uri) SELECT unnest(${uris}::text[]) ON CONFLICT (uri) DO NOTHING`.execute(trx);
+  await sql`
+    DELETE FROM tributary.asset_dag_queue q USING tributary.asset a
+     WHERE q.dag_id = ${s.dagId} AND a.id = q.asset_id AND NOT (a.uri = ANY(${triggers}::text[]))`.execute(trx);
+}
+
 /** Insert or update one DAG; returns true when a new version was recorded. */
 async function upsertDag(trx: Transaction<Database>, parsed: ParsedDag, source: string | null, now: Date): Promise<boolean> {
   const s = parsed.serialized;
   const key = timetableKey(s);
+  const triggers = assetTriggers(s);
   const fields = {
     file: s.file,
     is_active: true,
@@ -132,6 +152,7 @@ async function upsertDag(trx: Transaction<Database>, parsed: ParsedDag, source: 
     timezone: s.timezone,
     max_active_runs: s.maxActiveRuns,
     max_active_tasks: s.maxActiveTasks,
+    asset_triggers: triggers,
     last_parsed_at: now,
     updated_at: now,
   };
@@ -169,6 +190,7 @@ async function upsertDag(trx: Transaction<Database>, parsed: ParsedDag, source: 
     versionId = inserted.id;
   }
   await trx.updateTable('tributary.dag').set({ latest_version_id: versionId }).where('dag_id', '=', s.dagId).execute();
+  await syncAssets(trx, s, triggers);
   return existing === undefined;
 }
 

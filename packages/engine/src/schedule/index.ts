@@ -16,4 +16,13 @@ export {
   type ParsedSchedule,
   type ScheduleBounds,
 } from './schedule.js';
+export {
+  MAX_ASSET_URI_LENGTH,
+  assetConditionMet,
+  assetUris,
+  describeAssetCondition,
+  parseAssetCondition,
+  type AssetCondition,
+  type AssetConditionInput,
+} from './assets.js';
 export { BACKFILL_REPROCESS, backfillAction, type BackfillAction, type BackfillReprocess, type ExistingRunState } from './backfill.js';

@@ -32,7 +32,11 @@ describe('parseSchedule', () => {
   it('accepts fixed intervals and asset lists, in DAG-file and stored form', () => {
     expect(parseSchedule({ every: '30m' })).toEqual({ kind: 'interval', everyMs: 1_800_000 });
     expect(parseSchedule({ every: 1_800_000 })).toEqual({ kind: 'interval', everyMs: 1_800_000 });
-    expect(parseSchedule({ assets: ['s3://b/a', 'file:///x', 's3://b/a'] })).toEqual({ kind: 'assets', uris: ['s3://b/a', 'file:///x'] });
+    expect(parseSchedule({ assets: ['s3://b/a', 'file:///x', 's3://b/a'] })).toEqual({
+      kind: 'assets',
+      uris: ['s3://b/a', 'file:///x'],
+      condition: { all: ['s3://b/a', 'file:///x'] },
+    });
     expect(describeSchedule({ every: 1_800_000 })).toBe('every 30m');
     expect(describeSchedule({ assets: ['a://1', 'b://2'] })).toBe('assets: a://1, b://2');
     expect(describeSchedule('@daily')).toBe('@daily');

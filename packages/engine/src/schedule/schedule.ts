@@ -2,6 +2,9 @@ import { CronExpressionParser } from 'cron-parser';
 import ms from 'ms';
 import { durationToMs } from '../dag/duration.js';
 import type { DataInterval, Schedule, SerializedSchedule } from '../dag/types.js';
+import { assetUris, describeAssetCondition, parseAssetCondition, type AssetCondition } from './assets.js';
+
+export { checkAssetUri } from './assets.js';
 
 /** Presets accepted in place of a cron expression, and the cron they stand for. */
 export const SCHEDULE_PRESETS: Readonly<Record<string, string>> = Object.freeze({
@@ -30,8 +33,11 @@ export type ParsedSchedule =
   | { kind: 'cron'; expression: string }
   /** Fixed-length intervals from the start date. */
   | { kind: 'interval'; everyMs: number }
-  /** A run once every named asset has been updated since the last such run. */
-  | { kind: 'assets'; uris: readonly string[] };
+  /**
+   * A run once the asset condition holds for the assets updated since the last such run; `uris` are
+   * every asset the condition names.
+   */
+  | { kind: 'assets'; uris: readonly string[]; condition: AssetCondition };
 
 /** True when `timezone` is an IANA zone this runtime knows. */
 export function isValidTimezone(timezone: string): boolean {
@@ -84,37 +90,30 @@ function parseObjectSchedule(schedule: object): ParsedSchedule {
     return { kind: 'interval', everyMs };
   }
   if (keys.length === 1 && keys[0] === 'assets') {
-    const assets = (schedule as { assets: unknown }).assets;
-    if (!Array.isArray(assets) || assets.length === 0) throw new Error(`'assets': expected a non-empty array of asset URIs`);
-    for (const uri of assets) {
-      const problem = checkAssetUri(uri);
-      if (problem) throw new Error(`'assets': ${problem}`);
-    }
-    return { kind: 'assets', uris: [...new Set(assets as string[])] };
+    const condition = parseAssetCondition((schedule as { assets: unknown }).assets);
+    return { kind: 'assets', uris: assetUris(condition), condition };
   }
   throw new Error(`expected { every: duration } or { assets: [uri, …] }, got an object with keys ${keys.map((k) => `'${k}'`).join(', ') || 'none'}`);
-}
-
-/** Check an asset URI; returns an error message or null. */
-export function checkAssetUri(uri: unknown): string | null {
-  if (typeof uri !== 'string') return `an asset URI must be a string, got ${typeof uri}`;
-  if (uri.trim() === '' || uri !== uri.trim() || /\s/.test(uri)) return `asset URI '${uri}' must be non-empty, without whitespace`;
-  if (uri.length > 1500) return `asset URI '${uri.slice(0, 40)}…' is longer than 1500 characters`;
-  return null;
 }
 
 /** The stored form of a schedule given in a DAG file: durations in milliseconds, assets de-duplicated. */
 export function serializeSchedule(schedule: Schedule | undefined, parsed: ParsedSchedule): SerializedSchedule {
   if (parsed.kind === 'interval') return { every: parsed.everyMs };
-  if (parsed.kind === 'assets') return { assets: [...parsed.uris] };
+  if (parsed.kind === 'assets') {
+    const { condition } = parsed;
+    // A plain list (every asset) is stored as one; a nested condition as its normalized object.
+    if (typeof condition === 'string') return { assets: [condition] };
+    if ('all' in condition && condition.all.every((c) => typeof c === 'string')) return { assets: [...(condition.all as string[])] };
+    return { assets: condition };
+  }
   return typeof schedule === 'string' ? schedule.trim() : null;
 }
 
-/** A schedule in one line, for lists: the cron or preset, `every 30m`, `assets: a, b`, or null. */
+/** A schedule in one line, for lists: the cron or preset, `every 30m`, `assets: a, b` (`assets: a | (b & c)`), or null. */
 export function describeSchedule(schedule: SerializedSchedule): string | null {
   if (schedule === null || typeof schedule === 'string') return schedule;
   if ('every' in schedule) return `every ${ms(schedule.every)}`;
-  return `assets: ${schedule.assets.join(', ')}`;
+  return `assets: ${describeAssetCondition(Array.isArray(schedule.assets) ? { all: schedule.assets } : schedule.assets)}`;
 }
 
 /** The first cron tick strictly after `after`. */

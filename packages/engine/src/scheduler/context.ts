@@ -1,5 +1,6 @@
 import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
+import type { CallbackRunner } from '../callback/callback-runner.js';
 import { effectiveLeaves, indirectSetups } from '../dag/setup-teardown.js';
 import type { SerializedDag, SerializedTask } from '../dag/types.js';
 import type { Database } from '../db/schema.js';
@@ -98,4 +99,6 @@ export interface EngineContext {
   readonly xcomMaxBytes: number;
   /** Most instances a mapped task may expand into, unless the task sets its own cap. */
   readonly maxMapLength: number;
+  /** Runs task and DAG callbacks from DAG files; without one (a bare context), callbacks are not run. */
+  readonly callbacks?: CallbackRunner;
 }

@@ -8,6 +8,7 @@ import { withTransaction } from '../db/transaction.js';
 import { InvalidStateError, NotFoundError, TributaryError } from '../errors.js';
 import { advanceRuns, type AdvanceRequest } from './advance.js';
 import type { DagStructure, EngineContext } from './context.js';
+import { deadlineFor } from './deadlines.js';
 
 /** What a new run is. */
 export interface NewRun {
@@ -186,6 +187,9 @@ export async function createRunsInTransaction(
           backfill_id: p.input.backfillId ?? null,
           queued_at: now,
           start_date: p.running ? now : null,
+          deadline_at: structure.serialized.deadline
+            ? deadlineFor(structure.serialized, { runType: p.input.runType, logicalDate: p.input.logicalDate, dataIntervalEnd: p.input.dataInterval.end, queuedAt: now })
+            : null,
         })),
       )
       .onConflict((oc) => oc.doNothing())

@@ -4,7 +4,8 @@ import type { RunState } from '../db/schema.js';
 import { withTransaction } from '../db/transaction.js';
 import { advanceRuns, type AdvanceRequest } from './advance.js';
 import { lockDagRuns } from './create-runs.js';
-import type { EngineContext } from './context.js';
+import type { DagStructure, EngineContext } from './context.js';
+import { callbackRunOf } from '../callback/callback-runner.js';
 
 /**
  * Start queued runs of a DAG, oldest logical date first (newest first for a backfill run backwards),
@@ -57,6 +58,30 @@ export async function startQueuedRuns(ctx: EngineContext, dagId: string): Promis
  * queued runs. A few statements for any number of runs. Returns the new state of each run settled
  * (runs not finished, or already settled, are absent).
  */
+/** Start the DAG's callbacks for a run that just finished (in this process, which settled it). */
+function startRunCallbacks(ctx: EngineContext, structure: DagStructure, runPk: number, state: RunState): void {
+  const callbacks = ctx.callbacks!;
+  callbacks.start(async () => {
+    const run = await ctx.db
+      .selectFrom('tributary.dag_run')
+      .select(['dag_id', 'run_id', 'run_type', 'logical_date', 'data_interval_start', 'data_interval_end', 'conf'])
+      .where('id', '=', runPk)
+      .executeTakeFirstOrThrow();
+    const failed =
+      state === 'failed'
+        ? await sql<{ task_id: string; map_index: number }>`
+            SELECT task_id, map_index FROM tributary.task_instance
+             WHERE run_pk = ${runPk} AND state IN ('failed', 'upstream_failed') ORDER BY task_id, map_index`.execute(ctx.db)
+        : { rows: [] };
+    await callbacks.runDagCallbacks({
+      ...callbackRunOf(structure.serialized.file, run),
+      kind: state === 'success' ? 'success' : 'failure',
+      state: state === 'success' ? 'success' : 'failed',
+      failedTasks: failed.rows.map((r) => (r.map_index >= 0 ? `${r.task_id}[${r.map_index}]` : r.task_id)),
+    });
+  });
+}
+
 export async function finishRunsIfDone(ctx: EngineContext, runPks: readonly number[]): Promise<Map<number, RunState>> {
   const settled = new Map<number, RunState>();
   if (runPks.length === 0) return settled;
@@ -77,8 +102,10 @@ export async function finishRunsIfDone(ctx: EngineContext, runPks: readonly numb
     failedTasks.set(Number(row.run_pk), set);
   }
   const states: RunState[] = [];
+  const structures = new Map<number, DagStructure>();
   for (const run of done.rows) {
     const structure = await ctx.versions.get(run.dag_version_id);
+    structures.set(Number(run.id), structure);
     const failedHere = failedTasks.get(run.id);
     states.push(failedHere && structure.leaves.some((leaf) => failedHere.has(leaf)) ? 'failed' : 'success');
   }
@@ -90,6 +117,11 @@ export async function finishRunsIfDone(ctx: EngineContext, runPks: readonly numb
   for (const row of updated.rows) {
     settled.set(Number(row.id), row.state);
     ctx.log.info({ dagId: row.dag_id, runPk: row.id, state: row.state }, 'run finished');
+    // Only the process whose update settled the run gets here: its DAG callbacks run once.
+    const structure = structures.get(Number(row.id));
+    if (ctx.callbacks && structure?.serialized.callbacks?.includes(row.state === 'success' ? 'success' : 'failure')) {
+      startRunCallbacks(ctx, structure, Number(row.id), row.state);
+    }
   }
   const dags = [...new Set(updated.rows.map((r) => r.dag_id))];
   if (dags.length > 0) {

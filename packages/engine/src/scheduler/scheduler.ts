@@ -1,8 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { sql } from 'kysely';
+import type { RunType } from '../dag/types.js';
 import { describeError } from '../errors.js';
 import { advanceRuns, type AdvanceRequest } from './advance.js';
+import { createAssetTriggeredRuns } from './asset-runs.js';
+import { callbackRunOf } from '../callback/callback-runner.js';
+import { fireMissedDeadlines } from './deadlines.js';
 import type { EngineContext } from './context.js';
 import { computeNextRuns } from './next-run.js';
 import { queueScheduled } from './queue-scheduled.js';
@@ -44,6 +48,10 @@ export interface SchedulerPassSummary {
   runsCreated: number;
   /** Runs backfills created or cleared. */
   backfillRuns: number;
+  /** Asset-triggered runs created. */
+  assetRuns: number;
+  /** Runs whose deadline alert fired. */
+  deadlinesMissed: number;
   zombies: number;
   retriesWoken: number;
   runsSwept: number;
@@ -147,10 +155,12 @@ export class Scheduler {
 
   /** One scheduling pass; the sweep runs when its interval has elapsed (or when `sweep` is true). */
   async runOnce(sweep = false): Promise<SchedulerPassSummary> {
-    const summary: SchedulerPassSummary = { runsCreated: 0, backfillRuns: 0, zombies: 0, retriesWoken: 0, runsSwept: 0 };
+    const summary: SchedulerPassSummary = { runsCreated: 0, backfillRuns: 0, assetRuns: 0, deadlinesMissed: 0, zombies: 0, retriesWoken: 0, runsSwept: 0 };
     await computeNextRuns(this.#ctx);
     summary.runsCreated = await this.#createDueRuns();
     summary.backfillRuns = await advanceBackfills(this.#ctx);
+    summary.assetRuns = await createAssetTriggeredRuns(this.#ctx);
+    summary.deadlinesMissed = await fireMissedDeadlines(this.#ctx);
     summary.zombies = await this.#failZombies();
     summary.retriesWoken = await this.#wakeOverdueRetries();
     if (sweep || Date.now() - this.#lastSweep >= this.#config.sweepIntervalMs) {
@@ -215,17 +225,19 @@ export class Scheduler {
   async #failZombies(): Promise<number> {
     const timeoutMs = this.#ctx.timings.heartbeatTimeoutMs;
     const zombies = await sql<{
-      id: number; run_pk: number; dag_id: string; task_id: string; try_number: number; max_tries: number;
+      id: number; run_pk: number; dag_id: string; task_id: string; map_index: number; try_number: number; max_tries: number;
       dag_version_id: number; worker_id: string | null; hostname: string | null; heartbeat_at: Date; pool: string;
+      run_id: string; run_type: RunType; logical_date: Date; data_interval_start: Date; data_interval_end: Date; conf: Record<string, unknown>;
     }>`
-      SELECT t.id, t.run_pk, t.dag_id, t.task_id, t.try_number, t.max_tries, r.dag_version_id, t.pool,
-             t.worker_id, t.hostname, t.heartbeat_at
+      SELECT t.id, t.run_pk, t.dag_id, t.task_id, t.map_index, t.try_number, t.max_tries, r.dag_version_id, t.pool,
+             t.worker_id, t.hostname, t.heartbeat_at, r.run_id, r.run_type, r.logical_date, r.data_interval_start, r.data_interval_end, r.conf
         FROM tributary.task_instance t JOIN tributary.dag_run r ON r.id = t.run_pk
        WHERE t.state = 'running' AND t.heartbeat_at < now() - make_interval(secs => ${timeoutMs / 1000})
        LIMIT 100`.execute(this.#ctx.db);
     let failed = 0;
     for (const z of zombies.rows) {
-      const task = (await this.#ctx.versions.get(z.dag_version_id)).tasks.get(z.task_id);
+      const structure = await this.#ctx.versions.get(z.dag_version_id);
+      const task = structure.tasks.get(z.task_id);
       const error = describeError(
         new Error(
           `task instance stopped heart-beating: worker ${z.worker_id ?? '?'} on ${z.hostname ?? '?'} last reported at ` +
@@ -244,6 +256,25 @@ export class Scheduler {
       this.#ctx.log.warn({ dagId: z.dag_id, taskId: z.task_id, tryNumber: z.try_number, state: outcome.state }, 'zombie task instance failed');
       if (outcome.retryAt) this.#retries.schedule(z.id, outcome.retryAt);
       await afterTaskFinished(this.#ctx, { runPk: z.run_pk, dagId: z.dag_id, taskId: z.task_id, dagVersionId: z.dag_version_id, pool: z.pool }, outcome.state);
+      // The worker that would have run the callback is gone: the scheduler runs it (as Airflow 3's
+      // DAG processor does), importing the DAG file here.
+      const kind = outcome.state === 'failed' ? 'failure' : 'retry';
+      const callbacks = this.#ctx.callbacks;
+      if (callbacks && task?.callbacks?.includes(kind)) {
+        callbacks.start(() =>
+          callbacks.runTaskCallbacks({
+            ...callbackRunOf(structure.serialized.file, z),
+            kind,
+            tiId: z.id,
+            taskId: z.task_id,
+            mapIndex: z.map_index,
+            tryNumber: z.try_number,
+            maxTries: z.max_tries,
+            state: outcome.state,
+            error,
+          }),
+        );
+      }
     }
     return failed;
   }

@@ -6,7 +6,8 @@ import type { ErrorInfo } from '../errors.js';
 import type { TaskJob } from '../queue/task-queue.js';
 import type { DagStructure, EngineContext } from './context.js';
 import { queueScheduled } from './queue-scheduled.js';
-import { type ClaimInput, type LogLine, claimBatcher, successBatcher, upstreamBatcher } from './transition-batches.js';
+import { recordAssetEvents, type AssetEventInput, type AssetEventSource } from './asset-events.js';
+import { type ClaimInput, type LogLine, claimBatcher, flushSuccesses, successBatcher, upstreamBatcher } from './transition-batches.js';
 
 /** Who is running a task instance. */
 export interface WorkerIdentity {
@@ -74,10 +75,19 @@ export async function upstreamResults(
   return upstreamBatcher(ctx.db).run({ runPk, taskIds: upstream, mapped: upstream.filter((id) => structure.tasks.get(id)?.expand) });
 }
 
+/** What else a successful try records with its state. */
+export interface SuccessExtras {
+  /** The arguments it ran with (JSON) for `rendered_args`; null or absent keeps what is stored. */
+  renderedArgsJson?: string | null;
+  /** Asset events of its outlets, recorded in the same transaction as the success. */
+  assetEvents?: { events: readonly AssetEventInput[]; source: AssetEventSource };
+}
+
 /**
  * Record a successful try, its result (JSON text, or null for none), a flow-control task's decision
  * and its last log lines in one statement (shared with other tries finishing at the same time).
- * Returns false when the instance is no longer running this try (it was cleared, marked or
+ * A task with outlets pays for a transaction of its own instead, which also records its asset
+ * events. Returns false when the instance is no longer running this try (it was cleared, marked or
  * failed as a zombie meanwhile): the result is then discarded.
  */
 export async function recordSuccess(
@@ -86,18 +96,32 @@ export async function recordSuccess(
   resultJson: string | null,
   logLines: readonly LogLine[] = [],
   decisionJson: string | null = null,
+  extras: SuccessExtras = {},
 ): Promise<boolean> {
-  return successBatcher(ctx.db).run({ id: ti.id, tryNumber: ti.tryNumber, resultJson, logLines, decisionJson });
+  const input = { id: ti.id, tryNumber: ti.tryNumber, resultJson, logLines, decisionJson, renderedArgsJson: extras.renderedArgsJson ?? null };
+  const assetEvents = extras.assetEvents;
+  if (!assetEvents || assetEvents.events.length === 0) return successBatcher(ctx.db).run(input);
+  return withTransaction(ctx.db, async (trx) => {
+    const [succeeded] = await flushSuccesses(trx, [input]);
+    if (succeeded) await recordAssetEvents(trx, assetEvents.events, assetEvents.source);
+    return succeeded === true;
+  });
 }
 
 /**
  * Record a try that ended by skipping itself (`SkipTaskError`): the instance becomes `skipped`.
  * Returns false when it is no longer running this try.
  */
-export async function recordSkipped(ctx: EngineContext, ti: { id: number; tryNumber: number }, reason: string): Promise<boolean> {
+export async function recordSkipped(
+  ctx: EngineContext,
+  ti: { id: number; tryNumber: number },
+  reason: string,
+  renderedArgsJson: string | null = null,
+): Promise<boolean> {
   const result = await sql<{ id: number }>`
     WITH done AS (
-      UPDATE tributary.task_instance SET state = 'skipped', end_date = now(), updated_at = now()
+      UPDATE tributary.task_instance SET state = 'skipped', end_date = now(), updated_at = now(),
+             rendered_args = coalesce(${renderedArgsJson}::jsonb, rendered_args)
        WHERE id = ${ti.id} AND state = 'running' AND try_number = ${ti.tryNumber}
       RETURNING id, end_date
     ), tried AS (
@@ -133,13 +157,15 @@ export async function recordFailure(
   task: Pick<SerializedTask, 'retryDelayMs' | 'retryExponentialBackoff' | 'maxRetryDelayMs'>,
   error: ErrorInfo,
   retry = true,
+  renderedArgsJson: string | null = null,
 ): Promise<FailureOutcome | null> {
   const willRetry = retry && ti.tryNumber < ti.maxTries;
   const retryAt = willRetry ? new Date(Date.now() + retryDelayMs(task, ti.tryNumber)) : null;
   const state = willRetry ? 'up_for_retry' : 'failed';
   const result = await sql<{ id: number }>`
     WITH done AS (
-      UPDATE tributary.task_instance SET state = ${state}, end_date = now(), next_retry_at = ${retryAt}, updated_at = now()
+      UPDATE tributary.task_instance SET state = ${state}, end_date = now(), next_retry_at = ${retryAt}, updated_at = now(),
+             rendered_args = coalesce(${renderedArgsJson}::jsonb, rendered_args)
        WHERE id = ${ti.id} AND state = 'running' AND try_number = ${ti.tryNumber}
       RETURNING id, end_date
     ), tried AS (

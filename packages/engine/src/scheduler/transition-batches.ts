@@ -139,6 +139,8 @@ export interface SuccessInput {
   decisionJson?: string | null;
   /** The try's last log lines, written by the same statement. */
   logLines?: readonly LogLine[];
+  /** The arguments the try ran with (JSON), stored as the instance's `rendered_args`; null keeps what is there. */
+  renderedArgsJson?: string | null;
 }
 
 /** A task log line. */
@@ -162,15 +164,18 @@ function logColumns(inputs: readonly { tiId: number; tryNumber: number; lines: r
   return columns;
 }
 
-async function flushSuccesses(db: Kysely<Database>, inputs: SuccessInput[]): Promise<boolean[]> {
+/** Record successes in one statement; run it inside a transaction to add work that must commit with them. @internal */
+export async function flushSuccesses(db: Kysely<Database>, inputs: SuccessInput[]): Promise<boolean[]> {
   const log = logColumns(inputs.map((i) => ({ tiId: i.id, tryNumber: i.tryNumber, lines: i.logLines ?? [] })));
   const rows = await sql<{ id: string | number }>`
     WITH v AS (
       SELECT * FROM unnest(${inputs.map((i) => i.id)}::bigint[], ${inputs.map((i) => i.tryNumber)}::int[],
-                           ${inputs.map((i) => i.resultJson)}::text[], ${inputs.map((i) => i.decisionJson ?? null)}::text[])
-             AS v(id, try_number, result, decision)
+                           ${inputs.map((i) => i.resultJson)}::text[], ${inputs.map((i) => i.decisionJson ?? null)}::text[],
+                           ${inputs.map((i) => i.renderedArgsJson ?? null)}::text[])
+             AS v(id, try_number, result, decision, rendered)
     ), done AS (
-      UPDATE tributary.task_instance t SET state = 'success', end_date = now(), updated_at = now()
+      UPDATE tributary.task_instance t SET state = 'success', end_date = now(), updated_at = now(),
+             rendered_args = coalesce(v.rendered::jsonb, t.rendered_args)
         FROM v
        WHERE t.id = v.id AND t.state IS NOT DISTINCT FROM 'running' AND t.try_number = v.try_number -- by id (see the claim)
       RETURNING t.id, t.run_pk, t.task_id, t.map_index, t.end_date, t.try_number, v.result, v.decision

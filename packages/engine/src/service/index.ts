@@ -80,3 +80,12 @@ export { getGrid, type GridCellRow, type GridData, type GridQuery, type GridRun 
 export { listMappedInstances, summarizeRunTasks, type MappedInstanceSummary, type RunTaskSummary } from './run-tasks.js';
 export { recentRunsByDag, type RecentRun } from './recent-runs.js';
 export { taskInstanceArguments, type TaskArguments } from './task-arguments.js';
+export {
+  createAssetEvent,
+  listAssetEvents,
+  listAssets,
+  type AssetEventQuery,
+  type AssetEventSummary,
+  type AssetSummary,
+  type CreatedAssetEvent,
+} from './assets.js';

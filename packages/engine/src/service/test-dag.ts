@@ -65,6 +65,8 @@ export async function testDag(engine: Tributary, dagId: string, options: TestDag
     return { run, state, tasks: await listTaskInstances(engine.db, run.id), durationMs: performance.now() - started };
   } finally {
     await engine.stopWorker(worker);
+    // The run's callbacks (started as it finished) are part of the test.
+    await engine.context.callbacks?.drain();
     await engine.deleteQueue(queue).catch(() => {});
   }
 }

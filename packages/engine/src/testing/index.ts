@@ -4,3 +4,4 @@
  */
 export { createTestDatabase, dropDatabase, prepareTemplateDatabase, withDatabase, type TestDatabase } from './database.js';
 export { openTestEngine, runDagToCompletion, type TestEngineOptions } from './engine.js';
+export { createTaskContext, type RecordingTaskLogger } from './task-context.js';

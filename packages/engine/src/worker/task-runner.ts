@@ -1,13 +1,15 @@
 import { skippedByFlow } from '../dag/flow.js';
-import { mappedArgsAt, resolveExpandValues } from '../dag/mapping.js';
+import type { TaskCallbackKind } from '../dag/callbacks.js';
 import { SensorTimeoutError, type ResolvedSensorOptions } from '../dag/sensor-options.js';
 import type { SerializedTask, TaskContext } from '../dag/types.js';
-import { SkipTaskError, TaskTimeoutError, TributaryError, WorkerShutdownError, describeError } from '../errors.js';
+import { SkipTaskError, TaskTimeoutError, TributaryError, WorkerShutdownError, describeError, type ErrorInfo } from '../errors.js';
 import { OUTCOME_RECORDED } from '../executor/executor.js';
 import type { Executors } from '../executor/executors.js';
 import type { EngineContext } from '../scheduler/context.js';
 import type { RetryWaker } from '../scheduler/retry-waker.js';
 import { afterTaskFinished } from '../scheduler/after-finish.js';
+import { triggeringAssetEvents } from '../scheduler/asset-events.js';
+import type { DagStructure } from '../scheduler/context.js';
 import {
   recordFailure,
   recordSkipped,
@@ -17,6 +19,8 @@ import {
 } from '../scheduler/task-transitions.js';
 import { loadSensorProgress, recordReschedule } from '../scheduler/sensor-transitions.js';
 import { SensorReschedule, pokeUntilDone } from './sensor-runner.js';
+import { OutletEventCollector } from './outlet-events.js';
+import { tryArguments, tryFacts } from './task-arguments.js';
 import { TaskLogWriter, createTaskLogger } from './task-log.js';
 
 /** A task's result could not be stored as XCom. */
@@ -64,17 +68,6 @@ function raceAbort<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
       },
     );
   });
-}
-
-/**
- * A task instance's arguments: a function task's `args` or an operator's, plus for an instance of a
- * mapped task its element of each `expand` input.
- */
-function taskArguments(task: SerializedTask, claimed: ClaimedTaskInstance, upstream: Record<string, unknown>): Record<string, unknown> {
-  const fixed = (task.args ?? {}) as Record<string, unknown>;
-  if (!task.expand) return fixed;
-  const where = { dagId: claimed.dagId, taskId: claimed.taskId };
-  return { ...fixed, ...mappedArgsAt(where, resolveExpandValues(where, task.expand, upstream), claimed.mapIndex) };
 }
 
 /** Poke a sensor until done, resuming a rescheduled try where it stands. */
@@ -143,6 +136,8 @@ export async function runClaimedTask(
   let timer: NodeJS.Timeout | undefined;
   /** This process pokes the sensor (not a pod that records its own outcome). */
   let pokesHere = false;
+  // What the try ran with, stored with its outcome (null: the task has no arguments, or they were not reached).
+  let renderedJson: string | null = null;
   try {
     if (!task) {
       throw new TributaryError('TASK_MISSING', `DAG '${claimed.dagId}': task '${claimed.taskId}' is not in DAG version ${claimed.dagVersionId}`);
@@ -159,19 +154,16 @@ export async function runClaimedTask(
       timer = setTimeout(() => abort.abort(new TaskTimeoutError(claimed.dagId, claimed.taskId, ms)), ms);
     }
     const upstream = claimed.upstream ?? (await upstreamResults(ctx, claimed.runPk, task.upstream, structure));
-    const args = taskArguments(task, claimed, upstream);
+    // Only asset-triggered runs have triggering events: other runs pay nothing for them.
+    const triggering = claimed.runType === 'asset_triggered' && !external ? await triggeringAssetEvents(ctx.db, claimed.runPk) : {};
+    const prepared = await tryArguments(ctx, claimed, task, structure, upstream, triggering, !external);
+    const args = prepared.args;
+    // A try whose own process (a pod) records its outcome stores its rendered arguments itself.
+    renderedJson = external ? null : prepared.renderedJson;
+    const outlets = new OutletEventCollector(where, task.outlets ?? []);
     let logger: TaskContext['log'] | undefined;
     const context: TaskContext = {
-      dagId: claimed.dagId,
-      runId: claimed.runId,
-      runType: claimed.runType,
-      taskId: claimed.taskId,
-      mapIndex: claimed.mapIndex,
-      tryNumber: claimed.tryNumber,
-      maxTries: claimed.maxTries,
-      logicalDate: claimed.logicalDate,
-      dataInterval: { start: claimed.dataIntervalStart, end: claimed.dataIntervalEnd },
-      params: claimed.conf,
+      ...tryFacts(claimed),
       upstream,
       args,
       // A pino logger per try costs more than a no-op task: made when the task first logs.
@@ -179,6 +171,8 @@ export async function runClaimedTask(
         return (logger ??= createTaskLogger(log));
       },
       signal: abort.signal,
+      outletEvents: outlets,
+      triggeringAssetEvents: triggering,
     };
     const run = (): Promise<unknown> =>
       executor.execute({ task: task.kind === 'operator' ? { ...task, args } : task, dagId: claimed.dagId, taskInstanceId: claimed.id, file: structure.serialized.file, context, log });
@@ -206,9 +200,13 @@ export async function runClaimedTask(
       log.write('info', outcome.skip.length > 0 ? `Skipping downstream tasks: ${outcome.skip.join(', ')}` : 'Following every downstream task');
     }
     const json = serializeResult(result, ctx.xcomMaxBytes, where);
+    const events = task.outlets ? outlets.events(ctx.xcomMaxBytes) : [];
+    if (events.length > 0) log.write('info', `Recording asset events: ${events.map((e) => e.uri).join(', ')}`);
     log.write('info', `Task succeeded in ${Math.round(performance.now() - started)} ms${json === null ? '' : ` (result ${Buffer.byteLength(json)} bytes)`}`);
-    if (await recordSuccess(ctx, claimed, json, await log.drain(), decision)) {
+    const assetEvents = events.length > 0 ? { events, source: { dagId: claimed.dagId, runId: claimed.runId, taskId: claimed.taskId, mapIndex: claimed.mapIndex } } : undefined;
+    if (await recordSuccess(ctx, claimed, json, await log.drain(), decision, { renderedArgsJson: renderedJson, assetEvents })) {
       await afterTaskFinished(ctx, claimed, 'success');
+      await runCallbacks(deps, claimed, task, structure, 'success', 'success', null);
     } else {
       ctx.log.warn(where, 'task finished but its instance changed state meanwhile (cleared, marked or failed as a zombie); result discarded');
     }
@@ -224,7 +222,10 @@ export async function runClaimedTask(
     if (caught instanceof SkipTaskError) {
       log.write('info', `Task skipped itself: ${caught.message}`);
       await log.close();
-      if (await recordSkipped(ctx, claimed, caught.message)) await afterTaskFinished(ctx, claimed, 'skipped');
+      if (await recordSkipped(ctx, claimed, caught.message, renderedJson)) {
+        await afterTaskFinished(ctx, claimed, 'skipped');
+        if (task) await runCallbacks(deps, claimed, task, structure, 'skipped', 'skipped', describeError(caught));
+      }
       return;
     }
     const error = describeError(caught);
@@ -232,7 +233,7 @@ export async function runClaimedTask(
     // A sensor that timed out fails for good, as Airflow's AirflowSensorTimeout does.
     const retry = !(caught instanceof SensorTimeoutError);
     const outcome = task
-      ? await recordFailure(ctx, claimed, task, error, retry)
+      ? await recordFailure(ctx, claimed, task, error, retry, renderedJson)
       : await recordFailure(ctx, claimed, { retryDelayMs: 0, retryExponentialBackoff: false, maxRetryDelayMs: 0 }, error, false);
     if (outcome?.state === 'up_for_retry') {
       log.write('warn', `Marked up_for_retry; try ${claimed.tryNumber + 1} starts at ${outcome.retryAt!.toISOString()}`);
@@ -246,5 +247,24 @@ export async function runClaimedTask(
     }
     if (outcome.retryAt) deps.retries.schedule(claimed.id, outcome.retryAt);
     await afterTaskFinished(ctx, claimed, outcome.state);
+    if (task) await runCallbacks(deps, claimed, task, structure, outcome.state === 'failed' ? 'failure' : 'retry', outcome.state, error);
   }
+}
+
+/**
+ * Run the task's callbacks of `kind` once its outcome is stored and its downstream tasks are on their
+ * way (after the try's slot is free; each callback ends within the callback timeout).
+ */
+async function runCallbacks(
+  deps: TaskRunnerDeps,
+  claimed: ClaimedTaskInstance,
+  task: SerializedTask,
+  structure: DagStructure,
+  kind: TaskCallbackKind,
+  state: 'success' | 'failed' | 'up_for_retry' | 'skipped',
+  error: ErrorInfo | null,
+): Promise<void> {
+  const callbacks = deps.ctx.callbacks;
+  if (!callbacks || !task.callbacks?.includes(kind)) return;
+  await callbacks.runTaskCallbacks({ ...tryFacts(claimed), kind, file: structure.serialized.file, tiId: claimed.id, state, error });
 }

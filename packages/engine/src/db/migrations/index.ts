@@ -4,6 +4,7 @@ import * as m0002 from './0002-audit-log.js';
 import * as m0003 from './0003-scheduling.js';
 import * as m0005 from './0005-web-auth.js';
 import * as m0006 from './0006-sensors.js';
+import * as m0007 from './0007-assets-deadlines.js';
 
 /** The engine's migrations, in order. Names sort in the order they apply. */
 export const ENGINE_MIGRATIONS: Readonly<Record<string, Migration>> = Object.freeze({
@@ -12,6 +13,7 @@ export const ENGINE_MIGRATIONS: Readonly<Record<string, Migration>> = Object.fre
   '0003-scheduling': m0003,
   '0005-web-auth': m0005,
   '0006-sensors': m0006,
+  '0007-assets-deadlines': m0007,
 });
 
 /** Provides {@link ENGINE_MIGRATIONS} to kysely's `Migrator` without reading the file system. */

@@ -1,0 +1,1 @@
+export { CallbackRunner, type CallbackRun, type DagCallbackRequest, type TaskCallbackRequest } from './callback-runner.js';
