@@ -4,7 +4,7 @@ import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
 import type { Database } from '../db/schema.js';
 import { discoverDagFiles, isCandidateDagFile, type DagFileRef } from './discover.js';
-import { parseDagFiles, type ParseOptions } from './parse-pool.js';
+import { ParsePool, type ParseOptions } from './parse-pool.js';
 import type { FileParseResult } from './parse-protocol.js';
 import { removeMissingFiles, syncParseResults, type SyncSummary } from './sync.js';
 
@@ -37,12 +37,14 @@ const WATCH_DEBOUNCE_MS = 50;
 export class DagProcessor {
   readonly #config: DagProcessorConfig;
   readonly #watchers: FSWatcher[] = [];
+  readonly #pool: ParsePool;
   #changed = new Set<string>();
   #timer: NodeJS.Timeout | undefined;
   #running: Promise<unknown> = Promise.resolve();
 
   constructor(config: DagProcessorConfig) {
     this.#config = config;
+    this.#pool = new ParsePool(config.parse);
   }
 
   /** Parse every DAG file, store the results, and retire files that disappeared. */
@@ -75,8 +77,10 @@ export class DagProcessor {
   /**
    * Watch the DAG folders. A changed DAG file is re-parsed alone; a change to anything else in the
    * folders (a helper module, a config file) re-parses everything, since DAG files may depend on it.
+   * While watching, parse threads are started ahead of the next change (engine loaded, no DAG file
+   * imported), so an edit is stored within milliseconds; the promise resolves once they are ready.
    */
-  watch(): void {
+  watch(): Promise<void> {
     for (const folder of this.#config.folders) {
       if (!existsSync(folder)) continue;
       const watcher = watch(folder, { recursive: true }, (_event, name) => {
@@ -88,6 +92,7 @@ export class DagProcessor {
       watcher.on('error', (error) => this.#config.log.warn({ err: error, folder }, 'DAG folder watch failed'));
       this.#watchers.push(watcher);
     }
+    return this.#warmUp();
   }
 
   /** Stop watching and wait for a parse in progress. */
@@ -95,6 +100,13 @@ export class DagProcessor {
     for (const watcher of this.#watchers.splice(0)) watcher.close();
     clearTimeout(this.#timer);
     await this.#running.catch(() => {});
+    await this.#pool.close();
+  }
+
+  /** Start the threads of the next pass now, when watching (a pass discards the threads it used). */
+  #warmUp(): Promise<void> {
+    if (this.#watchers.length === 0) return Promise.resolve();
+    return this.#pool.warmUp().catch((error: unknown) => this.#config.log.warn({ err: error }, 'starting DAG parse threads failed'));
   }
 
   #schedule(path: string): void {
@@ -110,7 +122,7 @@ export class DagProcessor {
 
   async #parseAndSync(files: readonly DagFileRef[]): Promise<ParseRunSummary> {
     const started = performance.now();
-    const results = files.length > 0 ? await parseDagFiles(files, this.#config.parse) : [];
+    const results = files.length > 0 ? await this.#pool.parse(files) : [];
     const sync = await syncParseResults(this.#config.db, results, (rel) => existsSync(join(this.#config.projectDir, rel)));
     const summary: ParseRunSummary = { ...sync, durationMs: performance.now() - started, results, removedFiles: [] };
     for (const result of results) {
@@ -121,6 +133,7 @@ export class DagProcessor {
       'parsed DAG files',
     );
     this.#config.onParsed?.(summary);
+    void this.#warmUp();
     return summary;
   }
 
