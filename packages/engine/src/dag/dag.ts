@@ -7,7 +7,7 @@ import {
   checkId,
   resolveTaskOptions,
 } from './options.js';
-import { compileParamsSchema } from './params.js';
+import { checkParamsSchema } from './params.js';
 import { inGroup } from './graph-view.js';
 import { TaskBuilder, type TaskRegistry } from './task-builder.js';
 import { buildTaskDefinition, type DefinitionScope, type TaskDefinition } from './task-definition.js';
@@ -113,7 +113,7 @@ function resolveDagOptions(options: DagOptions): ResolvedDagOptions {
   let params: ParamsSchema | null = null;
   if (options.params !== undefined && options.params !== null) {
     try {
-      compileParamsSchema(options.params);
+      checkParamsSchema(options.params);
     } catch (error) {
       fail('params', (error as Error).message);
     }
