@@ -84,11 +84,14 @@ export class ParsePool {
         const file = pending.shift();
         if (!file) break;
         if (failedToStart !== null) {
-          // The file that would have run next fails, so a runtime that cannot start threads at all
-          // ends the pass with an error per file instead of restarting threads forever.
-          results.set(file.absolute, failedResult(file, `the parse thread failed to start: ${failedToStart}`, 0));
+          // Starting runs no DAG file, so a thread that cannot start means the runtime is broken
+          // (tsx or the engine cannot load): every file left fails with the reason, rather than
+          // threads being restarted for ever.
+          for (const left of [file, ...pending.splice(0)]) {
+            results.set(left.absolute, failedResult(left, `the parse thread failed to start: ${failedToStart}`, 0));
+          }
           thread = null;
-          continue;
+          break;
         }
         results.set(file.absolute, await thread.parse(file));
         if (thread.ended) thread = null;

@@ -7,12 +7,15 @@ import { ownExtension, tsxApiUrl } from './typescript-loader.js';
 export interface ParseThreadOptions {
   /** Heap limit of the thread, in MB. */
   memoryLimitMb: number;
-  /** Longest the thread may take to start, and each file to import. */
+  /** Longest each file may take to import. */
   timeoutMs: number;
   onOutput?: (file: string | null, line: string) => void;
   /** Called once when the thread has ended, for whatever reason. */
   onEnd?: (thread: ParseThread) => void;
 }
+
+/** Shortest time a thread is given to start (load the TypeScript loader and the engine). */
+const MIN_START_LIMIT_MS = 60_000;
 
 let bootstrap: URL | undefined;
 
@@ -57,7 +60,10 @@ export class ParseThread {
     });
     this.#forward(this.#worker.stdout);
     this.#forward(this.#worker.stderr);
-    const startTimer = setTimeout(() => this.#end(`did not start within ${options.timeoutMs} ms`), options.timeoutMs);
+    // Starting runs no DAG file, so this limit only catches a broken runtime; it is generous because
+    // a loaded machine may take seconds to load the engine.
+    const startLimitMs = Math.max(options.timeoutMs, MIN_START_LIMIT_MS);
+    const startTimer = setTimeout(() => this.#end(`did not start within ${startLimitMs} ms`), startLimitMs);
     void this.started.then(() => clearTimeout(startTimer));
     this.#worker.on('message', (message: ParseMessage) => {
       if (message.type === 'ready') return this.#markStarted(null);
