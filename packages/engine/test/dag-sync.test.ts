@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dag } from '../src/dag/index.js';
 import { hashSerializedDag, serializeDag } from '../src/dag/serialize.js';
 import type { FileParseResult } from '../src/processor/parse-protocol.js';
-import { syncParseResults } from '../src/processor/sync.js';
+import { StreamingSync, syncParseResults } from '../src/processor/sync.js';
 import { setupEngine, type TestSetup } from './helpers.js';
 
 /** The parse result of a file defining `ids` (each DAG's description is `marker`). */
@@ -79,6 +79,22 @@ describe('storing parse results', () => {
       ['stays', 'moves/b.ts', true],
     ]);
     expect((await importErrors()).filter((e) => e.file.startsWith('moves/'))).toEqual([]);
+  });
+
+  it('stores results arriving in any order as it would in file order, while they arrive', async () => {
+    const results = Array.from({ length: 420 }, (_, i) => parsed(`stream/f${String(i).padStart(3, '0')}.ts`, [`s_${i}`]));
+    results[5] = parsed('stream/f005.ts', ['s_400']); // an earlier file than the one defining s_400 too
+    const store = new StreamingSync(setup.engine.db, results.length, always);
+    // Last first: the file defining s_400 arrives long before f005, yet f005 keeps the id.
+    const order = results.map((_, i) => i).reverse();
+    for (const i of order.slice(0, 300)) store.add(results[i]!, i);
+    const early = await setup.engine.db.selectFrom('tributary.dag').select('dag_id').where('dag_id', 'like', 's\\_%').execute();
+    expect(early).toEqual([]); // nothing stored: the first 200 files are not all in
+    for (const i of order.slice(300)) store.add(results[i]!, i);
+    expect(await store.finish(results)).toEqual({ files: 420, dags: 419, newVersions: 419, importErrors: 1 });
+    expect((await importErrors()).filter((e) => e.file.startsWith('stream/'))).toEqual([
+      { file: 'stream/f400.ts', message: "DAG id 's_400' is already defined in stream/f005.ts; DAG ids must be unique" },
+    ]);
   });
 
   it('turns a file whose data Postgres refuses into its import error and stores the others', async () => {

@@ -6,7 +6,7 @@ import type { Database } from '../db/schema.js';
 import { discoverDagFiles, isCandidateDagFile, type DagFileRef } from './discover.js';
 import { ParsePool, type ParseOptions } from './parse-pool.js';
 import type { FileParseResult } from './parse-protocol.js';
-import { removeMissingFiles, syncParseResults, type SyncSummary } from './sync.js';
+import { removeMissingFiles, StreamingSync, type SyncSummary } from './sync.js';
 
 /** Options of {@link DagProcessor}. */
 export interface DagProcessorConfig {
@@ -122,8 +122,9 @@ export class DagProcessor {
 
   async #parseAndSync(files: readonly DagFileRef[]): Promise<ParseRunSummary> {
     const started = performance.now();
-    const results = files.length > 0 ? await this.#pool.parse(files) : [];
-    const sync = await syncParseResults(this.#config.db, results, (rel) => existsSync(join(this.#config.projectDir, rel)));
+    const store = new StreamingSync(this.#config.db, files.length, (rel) => existsSync(join(this.#config.projectDir, rel)));
+    const results = files.length > 0 ? await this.#pool.parse(files, (result, index) => store.add(result, index)) : [];
+    const sync = await store.finish(results);
     const summary: ParseRunSummary = { ...sync, durationMs: performance.now() - started, results, removedFiles: [] };
     for (const result of results) {
       if (result.error) this.#config.log.warn({ file: result.file.relative, error: result.error.message }, 'DAG file import error');

@@ -69,12 +69,18 @@ export class ParsePool {
    * Import each file in a worker thread and serialize the DAGs it exports. Each file is isolated:
    * one that throws, fails to compile, runs past the time limit, exhausts memory or calls
    * `process.exit()` yields an error result for that file alone (its thread is replaced) and the
-   * others carry on. Results are in the order of `files`.
+   * others carry on. Results are in the order of `files`; `onResult` receives each as it arrives,
+   * with its index in `files`.
    */
-  async parse(files: readonly DagFileRef[]): Promise<FileParseResult[]> {
+  async parse(files: readonly DagFileRef[], onResult?: (result: FileParseResult, index: number) => void): Promise<FileParseResult[]> {
     const generation = this.#generation;
     const stopped = (): boolean => generation !== this.#generation;
     const results = new Map<string, FileParseResult>();
+    const indexOf = new Map(files.map((file, index) => [file.absolute, index]));
+    const record = (file: DagFileRef, result: FileParseResult): void => {
+      results.set(file.absolute, result);
+      onResult?.(result, indexOf.get(file.absolute)!);
+    };
     const pending = [...files];
     const lane = async (): Promise<void> => {
       let thread: ParseThread | null = null;
@@ -88,12 +94,12 @@ export class ParsePool {
           // (tsx or the engine cannot load): every file left fails with the reason, rather than
           // threads being restarted for ever.
           for (const left of [file, ...pending.splice(0)]) {
-            results.set(left.absolute, failedResult(left, `the parse thread failed to start: ${failedToStart}`, 0));
+            record(left, failedResult(left, `the parse thread failed to start: ${failedToStart}`, 0));
           }
           thread = null;
           break;
         }
-        results.set(file.absolute, await thread.parse(file));
+        record(file, await thread.parse(file));
         if (thread.ended) thread = null;
       }
       if (!thread) return;

@@ -63,6 +63,70 @@ export async function syncParseResults(
 }
 
 /**
+ * Stores parse results while a pass is still parsing: results arrive in any order, and each run of
+ * {@link FILES_PER_TRANSACTION} consecutive files (in the pass's order) is stored as soon as all of
+ * them are in, so the database work overlaps the parsing instead of following it. The outcome is
+ * that of {@link syncParseResults} on all results at once.
+ * @internal
+ */
+export class StreamingSync {
+  readonly #db: Kysely<Database>;
+  readonly #fileExists: (relative: string) => boolean;
+  readonly #results: (FileParseResult | undefined)[];
+  readonly #summary: SyncSummary;
+  #queued = 0;
+  #chain: Promise<void> = Promise.resolve();
+  #failure: { error: unknown } | null = null;
+
+  constructor(db: Kysely<Database>, files: number, fileExists: (relative: string) => boolean) {
+    this.#db = db;
+    this.#fileExists = fileExists;
+    this.#results = new Array<FileParseResult | undefined>(files);
+    this.#summary = { files, dags: 0, newVersions: 0, importErrors: 0 };
+  }
+
+  /** Take the result of the file at `index`. */
+  add(result: FileParseResult, index: number): void {
+    this.#results[index] = result;
+    this.#storeReady(false);
+  }
+
+  /**
+   * Store what is left and report what the whole sync did. `all` holds every file's result (a pass
+   * that was stopped reports files it never parsed only there).
+   */
+  async finish(all: readonly FileParseResult[]): Promise<SyncSummary> {
+    all.forEach((result, index) => (this.#results[index] ??= result));
+    this.#storeReady(true);
+    await this.#chain;
+    if (this.#failure) throw this.#failure.error;
+    return this.#summary;
+  }
+
+  #storeReady(all: boolean): void {
+    let end = this.#queued;
+    while (end < this.#results.length && this.#results[end] !== undefined) end++;
+    const ready = end - this.#queued;
+    const count = all ? ready : ready - (ready % FILES_PER_TRANSACTION);
+    if (count === 0) return;
+    const batch = this.#results.slice(this.#queued, this.#queued + count) as FileParseResult[];
+    this.#queued += count;
+    this.#chain = this.#chain.then(async () => {
+      if (this.#failure) return;
+      try {
+        const stored = await syncParseResults(this.#db, batch, this.#fileExists);
+        this.#summary.dags += stored.dags;
+        this.#summary.newVersions += stored.newVersions;
+        this.#summary.importErrors += stored.importErrors;
+      } catch (error) {
+        // Kept for finish(): later batches are not stored, as a failed sync stops a pass.
+        this.#failure = { error };
+      }
+    });
+  }
+}
+
+/**
  * True for errors caused by the data itself (SQLSTATE class 22 "data exception", class 54 "program
  * limit exceeded"): the file's content is at fault, not the database, so retrying cannot help.
  */
