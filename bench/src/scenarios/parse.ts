@@ -39,7 +39,9 @@ export const parse: Scenario = {
       const summary = await engine.parseDags();
       const full = performance.now() - started;
       if (summary.dags !== files || summary.importErrors > 0) throw new Error(`parsed ${summary.dags} DAGs with ${summary.importErrors} errors`);
-      engine.processor.watch();
+      // Resolves once the processor is idle and its parse threads for the next change have started:
+      // the steady state of a processor watching its folders, where an edit usually arrives.
+      await engine.processor.watch();
       await new Promise((resolve) => setTimeout(resolve, 200));
       const edited = performance.now();
       folder.write('dag_7.ts', dagFile(7, 'v2'));

@@ -83,7 +83,7 @@ describe('loading a DAG folder', () => {
   });
 
   it('picks up an edited file when watching (no polling), and clears its import error once fixed', async () => {
-    setup.engine.processor.watch();
+    await setup.engine.processor.watch();
     const path = folder.write('throws.ts', GOOD('was_broken'));
     // Only that file is re-parsed, so this does not wait for the hanging file's timeout.
     await eventually(async () => (await listDags(setup.engine.db)).some((d) => d.dagId === 'was_broken'), 7_000, 'the fixed file to load');

@@ -7,7 +7,7 @@ import {
   checkId,
   resolveTaskOptions,
 } from './options.js';
-import { compileParamsSchema } from './params.js';
+import { checkParamsSchema } from './params.js';
 import {
   DAG_CALLBACK_KINDS,
   DAG_CALLBACK_OPTIONS,
@@ -130,7 +130,7 @@ function resolveDagOptions(options: DagOptions): ResolvedDagOptions {
   let params: ParamsSchema | null = null;
   if (options.params !== undefined && options.params !== null) {
     try {
-      compileParamsSchema(options.params);
+      checkParamsSchema(options.params);
     } catch (error) {
       fail('params', (error as Error).message);
     }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ParamsValidationError } from '../errors.js';
-import { validateParams } from './params.js';
+import { checkParamsSchema, compileParamsSchema, validateParams } from './params.js';
 
 const schema = {
   type: 'object',
@@ -43,5 +43,55 @@ describe('validateParams', () => {
     expect(validateParams('d', null, { a: 1 })).toEqual({ a: 1 });
     expect(validateParams('d', null, undefined)).toEqual({});
     expect(() => validateParams('d', null, [1])).toThrow('must be a JSON object, got an array');
+  });
+});
+
+describe('checkParamsSchema', () => {
+  const withDefault = (value: unknown) => ({ type: 'object', properties: { limit: { type: 'integer', default: value } } }) as const;
+
+  it('accepts schemas that differ only in their defaults, and validation applies each one', () => {
+    for (const value of [1, 2, 3]) expect(() => checkParamsSchema(withDefault(value))).not.toThrow();
+    expect(validateParams('d', withDefault(2), {})).toEqual({ limit: 2 });
+    expect(validateParams('d', withDefault(3), {})).toEqual({ limit: 3 });
+  });
+
+  it('gives the verdict compiling gives, with the same message', () => {
+    const schemas = [
+      { type: 'object', properties: { limit: { type: 'integer', defualt: 1 } } },
+      { type: 'object', properties: { default: 5 } },
+      { type: 'object', properties: { a: { anyOf: [{ type: 'string', default: 'x' }] } } },
+      { type: 'object', anyOf: [{ properties: { a: { type: 'string', default: 'x' } } }] },
+      { type: 'object', properties: { t: { type: 'array', items: [{ type: 'string', default: 'x' }] } } },
+      { type: 'object', properties: { big: { type: 'integer', default: 10n } } },
+      { type: 'array' },
+    ];
+    const verdict = (check: () => unknown): string | null => {
+      try {
+        check();
+        return null;
+      } catch (error) {
+        return (error as Error).message;
+      }
+    };
+    // Checked first: once the schema itself is compiled, the check has nothing left to decide.
+    const checked = schemas.map((schema) => verdict(() => checkParamsSchema(schema as never)));
+    const compiledVerdicts = schemas.map((schema) => verdict(() => compileParamsSchema(schema as never)));
+    expect(checked).toEqual(compiledVerdicts);
+    expect(compiledVerdicts.filter((v) => v === null)).toHaveLength(1);
+  });
+
+  it('tells a property named default from the default keyword', () => {
+    const schema = { type: 'object', properties: { default: { type: 'string', default: 'x' } } } as const;
+    expect(() => checkParamsSchema(schema)).not.toThrow();
+    expect(validateParams('d', schema, {})).toEqual({ default: 'x' });
+  });
+
+  it('lets two DAGs use the same $id with different schemas', () => {
+    const a = { $id: 'https://example.com/params', type: 'object', properties: { a: { type: 'integer', default: 1 } } } as const;
+    const b = { $id: 'https://example.com/params', type: 'object', properties: { b: { type: 'string', default: 'x' } } } as const;
+    checkParamsSchema(a);
+    checkParamsSchema(b);
+    expect(validateParams('a', a, {})).toEqual({ a: 1 });
+    expect(validateParams('b', b, {})).toEqual({ b: 'x' });
   });
 });

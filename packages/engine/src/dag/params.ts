@@ -1,5 +1,6 @@
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import addFormatsModule from 'ajv-formats';
+import traverse from 'json-schema-traverse';
 import stringify from 'safe-stable-stringify';
 import { ParamsValidationError } from '../errors.js';
 import type { ParamsSchema } from './types.js';
@@ -7,9 +8,27 @@ import type { ParamsSchema } from './types.js';
 // ajv-formats is CommonJS; under ESM interop its function may arrive as `default.default`.
 const addFormats = ((addFormatsModule as unknown as { default?: unknown }).default ?? addFormatsModule) as (ajv: Ajv) => Ajv;
 
-const ajv = new Ajv({ allErrors: true, useDefaults: true, strict: true, strictTypes: false, strictRequired: false });
-addFormats(ajv);
+const newAjv = (): Ajv => {
+  // addUsedSchema off: a schema's `$id` is not registered, so two DAGs may use the same one.
+  const instance = new Ajv({ allErrors: true, useDefaults: true, strict: true, strictTypes: false, strictRequired: false, addUsedSchema: false });
+  addFormats(instance);
+  return instance;
+};
+const ajv = newAjv();
 const compiled = new Map<string, ValidateFunction>();
+/** Compiles schema shapes only (its own instance, so a shape and its schema may share an `$id`). */
+const shapeAjv = newAjv();
+/** Verdicts on schema shapes: null when valid, else why not. */
+const shapeVerdicts = new Map<string, string | null>();
+
+function checkSchemaObject(schema: ParamsSchema): asserts schema is Exclude<ParamsSchema, boolean> {
+  if (schema === null || typeof schema !== 'object' || Array.isArray(schema)) {
+    throw new Error('params schema must be a JSON Schema object');
+  }
+  if (schema.type !== undefined && schema.type !== 'object') {
+    throw new Error(`params schema must have type 'object', got ${JSON.stringify(schema.type)}`);
+  }
+}
 
 /**
  * Compile a params schema, or throw an `Error` saying why it is not a valid JSON Schema for params.
@@ -19,12 +38,7 @@ export function compileParamsSchema(schema: ParamsSchema): ValidateFunction {
   const key = stringify(schema) ?? 'null';
   const cached = compiled.get(key);
   if (cached) return cached;
-  if (schema === null || typeof schema !== 'object' || Array.isArray(schema)) {
-    throw new Error('params schema must be a JSON Schema object');
-  }
-  if (schema.type !== undefined && schema.type !== 'object') {
-    throw new Error(`params schema must have type 'object', got ${JSON.stringify(schema.type)}`);
-  }
+  checkSchemaObject(schema);
   let validate: ValidateFunction;
   try {
     validate = ajv.compile({ type: 'object', ...schema });
@@ -33,6 +47,62 @@ export function compileParamsSchema(schema: ParamsSchema): ValidateFunction {
   }
   compiled.set(key, validate);
   return validate;
+}
+
+/**
+ * The schema with every default Ajv applies (those of `properties` and tuple `items`) replaced by
+ * `null`, or null when a default is not plain JSON (then only compiling the schema itself tells).
+ * Ajv reads those defaults only to write them into the validator's code, so a schema is valid
+ * exactly when its shape is.
+ */
+function schemaShape(schema: Exclude<ParamsSchema, boolean>): object | null {
+  let shape: Record<string, unknown>;
+  try {
+    shape = structuredClone({ type: 'object', ...schema }) as Record<string, unknown>;
+  } catch {
+    return null;
+  }
+  let plain = true;
+  const replaceDefault: traverse.Callback = (sub, _pointer, _root, _parentPointer, parentKeyword) => {
+    if ((parentKeyword !== 'properties' && parentKeyword !== 'items') || !Object.hasOwn(sub, 'default')) return;
+    try {
+      if (typeof JSON.stringify(sub.default) !== 'string') plain = false;
+    } catch {
+      plain = false;
+    }
+    sub.default = null;
+  };
+  traverse(shape, replaceDefault);
+  return plain ? shape : null;
+}
+
+/**
+ * Throw an `Error` saying why a params schema is not a valid JSON Schema for params; return when
+ * it is. Schemas that differ only in their defaults share one compilation, so a thousand DAGs
+ * made from one template cost one compilation, not a thousand (~1 ms each); the validator with
+ * the real defaults is compiled on first use, by {@link validateParams}.
+ * @internal
+ */
+export function checkParamsSchema(schema: ParamsSchema): void {
+  if (compiled.has(stringify(schema) ?? 'null')) return;
+  checkSchemaObject(schema);
+  const shape = schemaShape(schema);
+  if (shape === null) {
+    compileParamsSchema(schema);
+    return;
+  }
+  const key = stringify(shape) ?? 'null';
+  let verdict = shapeVerdicts.get(key);
+  if (verdict === undefined) {
+    try {
+      shapeAjv.compile(shape);
+      verdict = null;
+    } catch (error) {
+      verdict = `invalid params schema: ${(error as Error).message}`;
+    }
+    shapeVerdicts.set(key, verdict);
+  }
+  if (verdict !== null) throw new Error(verdict);
 }
 
 function formatIssue(error: ErrorObject): { path: string; message: string } {

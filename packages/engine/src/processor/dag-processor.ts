@@ -4,9 +4,9 @@ import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
 import type { Database } from '../db/schema.js';
 import { discoverDagFiles, isCandidateDagFile, type DagFileRef } from './discover.js';
-import { parseDagFiles, type ParseOptions } from './parse-pool.js';
+import { ParsePool, type ParseOptions } from './parse-pool.js';
 import type { FileParseResult } from './parse-protocol.js';
-import { removeMissingFiles, syncParseResults, type SyncSummary } from './sync.js';
+import { removeMissingFiles, StreamingSync, type SyncSummary } from './sync.js';
 
 /** Options of {@link DagProcessor}. */
 export interface DagProcessorConfig {
@@ -37,12 +37,14 @@ const WATCH_DEBOUNCE_MS = 50;
 export class DagProcessor {
   readonly #config: DagProcessorConfig;
   readonly #watchers: FSWatcher[] = [];
+  readonly #pool: ParsePool;
   #changed = new Set<string>();
   #timer: NodeJS.Timeout | undefined;
   #running: Promise<unknown> = Promise.resolve();
 
   constructor(config: DagProcessorConfig) {
     this.#config = config;
+    this.#pool = new ParsePool(config.parse);
   }
 
   /** Parse every DAG file, store the results, and retire files that disappeared. */
@@ -75,8 +77,10 @@ export class DagProcessor {
   /**
    * Watch the DAG folders. A changed DAG file is re-parsed alone; a change to anything else in the
    * folders (a helper module, a config file) re-parses everything, since DAG files may depend on it.
+   * While watching, parse threads are started ahead of the next change (engine loaded, no DAG file
+   * imported), so an edit is stored within milliseconds; the promise resolves once they are ready.
    */
-  watch(): void {
+  watch(): Promise<void> {
     for (const folder of this.#config.folders) {
       if (!existsSync(folder)) continue;
       const watcher = watch(folder, { recursive: true }, (_event, name) => {
@@ -88,6 +92,7 @@ export class DagProcessor {
       watcher.on('error', (error) => this.#config.log.warn({ err: error, folder }, 'DAG folder watch failed'));
       this.#watchers.push(watcher);
     }
+    return this.#warmUp();
   }
 
   /** Stop watching and wait for a parse in progress. */
@@ -95,6 +100,13 @@ export class DagProcessor {
     for (const watcher of this.#watchers.splice(0)) watcher.close();
     clearTimeout(this.#timer);
     await this.#running.catch(() => {});
+    await this.#pool.close();
+  }
+
+  /** Start the threads of the next pass now, when watching (a pass discards the threads it used). */
+  #warmUp(): Promise<void> {
+    if (this.#watchers.length === 0) return Promise.resolve();
+    return this.#pool.warmUp().catch((error: unknown) => this.#config.log.warn({ err: error }, 'starting DAG parse threads failed'));
   }
 
   #schedule(path: string): void {
@@ -110,8 +122,9 @@ export class DagProcessor {
 
   async #parseAndSync(files: readonly DagFileRef[]): Promise<ParseRunSummary> {
     const started = performance.now();
-    const results = files.length > 0 ? await parseDagFiles(files, this.#config.parse) : [];
-    const sync = await syncParseResults(this.#config.db, results, (rel) => existsSync(join(this.#config.projectDir, rel)));
+    const store = new StreamingSync(this.#config.db, files.length, (rel) => existsSync(join(this.#config.projectDir, rel)));
+    const results = files.length > 0 ? await this.#pool.parse(files, (result, index) => store.add(result, index)) : [];
+    const sync = await store.finish(results);
     const summary: ParseRunSummary = { ...sync, durationMs: performance.now() - started, results, removedFiles: [] };
     for (const result of results) {
       if (result.error) this.#config.log.warn({ file: result.file.relative, error: result.error.message }, 'DAG file import error');
@@ -121,6 +134,7 @@ export class DagProcessor {
       'parsed DAG files',
     );
     this.#config.onParsed?.(summary);
+    void this.#warmUp();
     return summary;
   }
 
