@@ -1,5 +1,6 @@
 import { Kysely, PostgresDialect } from 'kysely';
 import pg from 'pg';
+import { preparingPool } from './prepared.js';
 import type { Database } from './schema.js';
 
 /** An open connection pool to the metadata database, with a kysely instance over it. */
@@ -20,6 +21,13 @@ export interface ConnectOptions {
   max?: number;
   /** Shown in `pg_stat_activity`. */
   applicationName?: string;
+  /**
+   * Run the engine's hot-path statements as named prepared statements (parsed and planned once per
+   * connection). Turn off behind a pooler that cannot keep them, such as PgBouncer before 1.21 in
+   * transaction mode.
+   * @defaultValue true
+   */
+  preparedStatements?: boolean;
   /** Called with errors of idle connections (e.g. the server restarted); the pool replaces them. */
   onIdleError?: (error: Error) => void;
 }
@@ -44,7 +52,7 @@ export function connectDatabase(url: string, options: ConnectOptions = {}): Data
   pool.on('error', (error) => {
     if (!closed) options.onIdleError?.(error);
   });
-  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool: options.preparedStatements === false ? pool : preparingPool(pool) }) });
   return {
     url,
     pool,

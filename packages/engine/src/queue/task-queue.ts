@@ -132,7 +132,11 @@ export class TaskQueue {
   async work(workerQueue: string, concurrency: number, handler: TaskJobHandler): Promise<string> {
     await this.ensureQueue(workerQueue);
     const slots = new Slots(concurrency);
-    const batchSize = Math.max(2, Math.min(100, Math.ceil(concurrency / 2)));
+    // A fetch takes up to `concurrency` jobs once half the slots are free: the jobs beyond the free slots
+    // wait here (unclaimed, their instances still queued) and start as slots free up, so the next
+    // fetch is not on the path of every task.
+    const batchSize = Math.max(2, Math.min(100, concurrency));
+    const refetchAt = Math.max(1, Math.ceil(concurrency / 2));
     const start = async (job: TaskJob): Promise<void> => {
       await slots.acquire();
       let started: { finished: Promise<void> } | void;
@@ -160,7 +164,7 @@ export class TaskQueue {
       async (jobs: Job<TaskJob>[]) => {
         await Promise.all(jobs.map((job) => start(job.data)));
         // Fetch again only when the next batch can start at once.
-        await slots.whenFree(Math.min(batchSize, concurrency));
+        await slots.whenFree(refetchAt);
       },
     );
   }

@@ -5,6 +5,7 @@ import type { Database, TaskState } from '../db/schema.js';
 import type { DagStructure, EngineContext } from './context.js';
 import { expandMappedTask } from './mapping.js';
 import { queueScheduled } from './queue-scheduled.js';
+import { executePrepared } from '../db/prepared.js';
 
 /** What {@link advanceRun} changed. */
 export interface AdvanceResult {
@@ -54,8 +55,8 @@ function addState(states: States, row: StateRow): void {
 async function loadAllStates(trx: Transaction<Database>, runs: readonly number[]): Promise<Map<number, States>> {
   const byRun = new Map<number, States>(runs.map((id) => [id, new Map()]));
   if (runs.length === 0) return byRun;
-  const rows = await sql<StateRow>`
-    SELECT run_pk, task_id, state FROM tributary.task_instance WHERE run_pk = ANY(${runs}::bigint[])`.execute(trx);
+  const rows = await executePrepared(trx, sql<StateRow>`
+    SELECT run_pk, task_id, state FROM tributary.task_instance WHERE run_pk = ANY(${runs}::bigint[])`);
   for (const row of rows.rows) addState(byRun.get(Number(row.run_pk))!, row);
   return byRun;
 }
@@ -83,12 +84,12 @@ async function loadStates(trx: Transaction<Database>, work: readonly RunWork[]):
       pairTasks.push(id);
     }
   }
-  const rows = await sql<StateRow>`
+  const rows = await executePrepared(trx, sql<StateRow>`
     SELECT t.run_pk, t.task_id, t.state FROM tributary.task_instance t WHERE t.run_pk = ANY(${all}::bigint[])
     UNION ALL
     SELECT t.run_pk, t.task_id, t.state
       FROM unnest(${pairRuns}::bigint[], ${pairTasks}::text[]) AS u(run_pk, task_id)
-      JOIN tributary.task_instance t ON t.run_pk = u.run_pk AND t.task_id = u.task_id`.execute(trx);
+      JOIN tributary.task_instance t ON t.run_pk = u.run_pk AND t.task_id = u.task_id`);
   const byRun = new Map(work.map((w) => [w.request.run.id, w]));
   for (const row of rows.rows) addState(byRun.get(Number(row.run_pk))!.states, row);
 }
@@ -101,10 +102,10 @@ async function loadFlowSkips(trx: Transaction<Database>, work: readonly RunWork[
   const runs = work.filter((w) => w.request.structure.hasFlow);
   if (runs.length === 0) return;
   for (const w of runs) w.flowSkips = new Set();
-  const rows = await sql<{ run_pk: number; value: { skip?: string[] } }>`
+  const rows = await executePrepared(trx, sql<{ run_pk: number; value: { skip?: string[] } }>`
     SELECT x.run_pk, x.value FROM tributary.xcom x
       JOIN tributary.task_instance t ON t.run_pk = x.run_pk AND t.task_id = x.task_id AND t.map_index = x.map_index
-     WHERE x.run_pk = ANY(${runs.map((w) => w.request.run.id)}::bigint[]) AND x.key = ${SKIP_DECISION_KEY} AND t.state = 'success'`.execute(trx);
+     WHERE x.run_pk = ANY(${runs.map((w) => w.request.run.id)}::bigint[]) AND x.key = ${SKIP_DECISION_KEY} AND t.state = 'success'`);
   const byRun = new Map(runs.map((w) => [w.request.run.id, w]));
   for (const row of rows.rows) for (const id of row.value.skip ?? []) byRun.get(Number(row.run_pk))!.flowSkips!.add(id);
 }
@@ -279,14 +280,14 @@ export async function advanceRuns(
       }
     }
     if (runIds.length > 0) {
-      const changed = await sql<{ run_pk: number; state: TaskState }>`
+      const changed = await executePrepared(trx, sql<{ run_pk: number; state: TaskState }>`
         UPDATE tributary.task_instance t
            SET state = v.state,
                end_date = CASE WHEN v.state = 'scheduled' THEN t.end_date ELSE now() END,
                updated_at = now()
           FROM unnest(${runIds}::bigint[], ${taskIds}::text[], ${newStates}::text[]) AS v(run_pk, task_id, state)
          WHERE t.run_pk = v.run_pk AND t.task_id = v.task_id AND t.state IS NULL
-        RETURNING t.run_pk, t.state`.execute(trx);
+        RETURNING t.run_pk, t.state`);
       for (const row of changed.rows) {
         const counts = runs.get(Number(row.run_pk))!;
         if (row.state === 'scheduled') counts.scheduled++;
@@ -302,8 +303,8 @@ export async function advanceRuns(
         else runs.get(w.request.run.id)!.settled++;
         if (expansion.state === 'skipped') {
           // An empty input: the task is skipped (a failed expansion recorded its failure itself).
-          await sql`UPDATE tributary.task_instance SET state = 'skipped', end_date = now(), updated_at = now()
-                     WHERE run_pk = ${w.request.run.id} AND task_id = ${taskId} AND state IS NULL`.execute(trx);
+          await executePrepared(trx, sql`UPDATE tributary.task_instance SET state = 'skipped', end_date = now(), updated_at = now()
+                     WHERE run_pk = ${w.request.run.id} AND task_id = ${taskId} AND state IS NULL`);
         }
         // A mapped task settled without instances settles its downstream tasks at the next evaluation.
         if (expansion.state !== 'scheduled' && task.downstream.length > 0) {

@@ -3,6 +3,7 @@ import type { Database } from '../db/schema.js';
 import type { TaskJobToSend } from '../queue/task-queue.js';
 import type { EngineContext } from './context.js';
 import { TaskLimits } from './task-limits.js';
+import { executePrepared } from '../db/prepared.js';
 
 /** Most task instances moved to `queued` in one call. */
 const MAX_BATCH = 10_000;
@@ -42,11 +43,11 @@ interface Room {
  */
 async function lockSlots(trx: Transaction<Database>, dags: readonly string[], pools: readonly string[]): Promise<void> {
   const keys = [...dags.map((d) => `tributary.dag-slots:${d}`), ...pools.map((p) => `tributary.pool-slots:${p}`)].sort();
-  await sql`SELECT pg_advisory_xact_lock(hashtextextended(k, 0)) FROM unnest(${keys}::text[]) AS k ORDER BY k`.execute(trx);
+  await executePrepared(trx, sql`SELECT pg_advisory_xact_lock(hashtextextended(k, 0)) FROM unnest(${keys}::text[]) AS k ORDER BY k`);
 }
 
 async function readRoom(trx: Transaction<Database>, dags: readonly string[], pools: readonly string[]): Promise<Room> {
-  const rows = await sql<{ kind: 'dag' | 'pool'; name: string; size: number; occupied: number; paused: boolean }>`
+  const rows = await executePrepared(trx, sql<{ kind: 'dag' | 'pool'; name: string; size: number; occupied: number; paused: boolean }>`
     SELECT 'dag' AS kind, d.dag_id AS name, d.max_active_tasks AS size, d.is_paused AS paused,
            (SELECT count(*) FROM tributary.task_instance t
              WHERE t.dag_id = d.dag_id AND t.state IN ('queued', 'running'))::int AS occupied
@@ -55,7 +56,7 @@ async function readRoom(trx: Transaction<Database>, dags: readonly string[], poo
     SELECT 'pool', p.name, p.slots, false,
            coalesce((SELECT sum(t.pool_slots) FROM tributary.task_instance t
                       WHERE t.pool = p.name AND t.state IN ('queued', 'running')), 0)::int
-      FROM tributary.pool p WHERE p.name = ANY(${pools})`.execute(trx);
+      FROM tributary.pool p WHERE p.name = ANY(${pools})`);
   const room: Room = { dags: new Map(), paused: [], pools: new Map() };
   for (const row of rows.rows) {
     if (row.kind === 'dag') {
@@ -85,11 +86,11 @@ export async function queueScheduled(
 ): Promise<number> {
   if (dagIds.length === 0 && pools.length === 0) return 0;
   // Two indexable tests, not one with OR (which scans every task instance).
-  const waiting = await sql<{ dag_id: string; pool: string }>`
+  const waiting = await executePrepared(trx, sql<{ dag_id: string; pool: string }>`
     SELECT dag_id, pool FROM tributary.task_instance WHERE state = 'scheduled' AND dag_id = ANY(${[...new Set(dagIds)]}::text[])
     UNION
     SELECT dag_id, pool FROM tributary.task_instance WHERE state = 'scheduled' AND pool = ANY(${[...new Set(pools)]}::text[])
-  `.execute(trx);
+  `);
   if (waiting.rows.length === 0) return 0;
   const dags = [...new Set(waiting.rows.map((r) => r.dag_id))].sort();
   // Only pools locked here are used; instances of another pool scheduled since wait for the next call.
@@ -112,7 +113,7 @@ export async function queueScheduled(
     if (openDags.length === 0 || openPools.length === 0) break;
     const requested = budget;
     const candidates = (
-      await sql<Candidate>`
+      await executePrepared(trx, sql<Candidate>`
         SELECT t.id, t.run_pk, t.dag_id, t.task_id, r.dag_version_id, t.pool, t.pool_slots, t.priority_weight, t.queue,
                t.try_number, r.queue_override
           FROM tributary.task_instance t JOIN tributary.dag_run r ON r.id = t.run_pk
@@ -124,7 +125,7 @@ export async function queueScheduled(
            AND NOT (t.run_pk::text || ' ' || t.task_id = ANY(${[...limits.heldRunTasks]}::text[]))
          ORDER BY t.priority_weight DESC, r.logical_date, t.id
          LIMIT ${requested}
-      `.execute(trx)
+      `)
     ).rows;
     const taskLimits = await limits.load(candidates);
     candidates.forEach((c, i) => {
@@ -145,11 +146,11 @@ export async function queueScheduled(
   }
   if (chosen.length === 0) return 0;
 
-  const queued = await sql<{ id: number }>`
+  const queued = await executePrepared(trx, sql<{ id: number }>`
     UPDATE tributary.task_instance SET state = 'queued', queued_at = now(), updated_at = now()
      WHERE id = ANY(${chosen.map((c) => c.id)}::bigint[]) AND state = 'scheduled'
     RETURNING id
-  `.execute(trx);
+  `);
   const ids = new Set(queued.rows.map((r) => Number(r.id)));
   const jobs: TaskJobToSend[] = chosen
     .filter((c) => ids.has(c.id))

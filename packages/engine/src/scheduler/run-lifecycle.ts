@@ -6,6 +6,7 @@ import { advanceRuns, type AdvanceRequest } from './advance.js';
 import { lockDagRuns } from './create-runs.js';
 import type { DagStructure, EngineContext } from './context.js';
 import { callbackRunOf } from '../callback/callback-runner.js';
+import { executePrepared } from '../db/prepared.js';
 
 /**
  * Start queued runs of a DAG, oldest logical date first (newest first for a backfill run backwards),
@@ -22,7 +23,7 @@ export async function startQueuedRuns(ctx: EngineContext, dagId: string): Promis
       .where('dag_id', '=', dagId)
       .executeTakeFirst();
     if (!dag || dag.is_paused) return 0;
-    const started = await sql<{ id: number; dag_id: string; dag_version_id: number }>`
+    const started = await executePrepared(trx, sql<{ id: number; dag_id: string; dag_version_id: number }>`
       WITH own AS (
         SELECT id FROM tributary.dag_run
          WHERE dag_id = ${dagId} AND state = 'queued' AND backfill_id IS NULL
@@ -43,7 +44,7 @@ export async function startQueuedRuns(ctx: EngineContext, dagId: string): Promis
       )
       UPDATE tributary.dag_run SET state = 'running', start_date = now()
        WHERE id IN (SELECT id FROM own UNION ALL SELECT id FROM backfilled WHERE n <= room)
-      RETURNING id, dag_id, dag_version_id`.execute(trx);
+      RETURNING id, dag_id, dag_version_id`);
     // Every task, not only the roots: a cleared run resumes in the middle.
     const requests: AdvanceRequest[] = [];
     for (const run of started.rows) requests.push({ run, structure: await ctx.versions.get(run.dag_version_id, trx), candidates: 'all' });
@@ -69,9 +70,9 @@ function startRunCallbacks(ctx: EngineContext, structure: DagStructure, runPk: n
       .executeTakeFirstOrThrow();
     const failed =
       state === 'failed'
-        ? await sql<{ task_id: string; map_index: number }>`
+        ? await executePrepared(ctx.db, sql<{ task_id: string; map_index: number }>`
             SELECT task_id, map_index FROM tributary.task_instance
-             WHERE run_pk = ${runPk} AND state IN ('failed', 'upstream_failed') ORDER BY task_id, map_index`.execute(ctx.db)
+             WHERE run_pk = ${runPk} AND state IN ('failed', 'upstream_failed') ORDER BY task_id, map_index`)
         : { rows: [] };
     await callbacks.runDagCallbacks({
       ...callbackRunOf(structure.serialized.file, run),
@@ -85,16 +86,16 @@ function startRunCallbacks(ctx: EngineContext, structure: DagStructure, runPk: n
 export async function finishRunsIfDone(ctx: EngineContext, runPks: readonly number[]): Promise<Map<number, RunState>> {
   const settled = new Map<number, RunState>();
   if (runPks.length === 0) return settled;
-  const done = await sql<{ id: number; dag_id: string; dag_version_id: number }>`
+  const done = await executePrepared(ctx.db, sql<{ id: number; dag_id: string; dag_version_id: number }>`
     SELECT r.id, r.dag_id, r.dag_version_id FROM tributary.dag_run r
      WHERE r.id = ANY(${[...new Set(runPks)]}::bigint[]) AND r.state = 'running'
        AND NOT EXISTS (SELECT 1 FROM tributary.task_instance t
                         WHERE t.run_pk = r.id
-                          AND (t.state IS NULL OR t.state NOT IN ('success', 'failed', 'upstream_failed', 'skipped', 'removed')))`.execute(ctx.db);
+                          AND (t.state IS NULL OR t.state NOT IN ('success', 'failed', 'upstream_failed', 'skipped', 'removed')))`);
   if (done.rows.length === 0) return settled;
-  const failed = await sql<{ run_pk: number; task_id: string }>`
+  const failed = await executePrepared(ctx.db, sql<{ run_pk: number; task_id: string }>`
     SELECT DISTINCT run_pk, task_id FROM tributary.task_instance
-     WHERE run_pk = ANY(${done.rows.map((r) => r.id)}::bigint[]) AND state IN ('failed', 'upstream_failed')`.execute(ctx.db);
+     WHERE run_pk = ANY(${done.rows.map((r) => r.id)}::bigint[]) AND state IN ('failed', 'upstream_failed')`);
   const failedTasks = new Map<number, Set<string>>();
   for (const row of failed.rows) {
     const set = failedTasks.get(Number(row.run_pk)) ?? new Set<string>();
@@ -109,11 +110,11 @@ export async function finishRunsIfDone(ctx: EngineContext, runPks: readonly numb
     const failedHere = failedTasks.get(run.id);
     states.push(failedHere && structure.leaves.some((leaf) => failedHere.has(leaf)) ? 'failed' : 'success');
   }
-  const updated = await sql<{ id: number; dag_id: string; state: RunState }>`
+  const updated = await executePrepared(ctx.db, sql<{ id: number; dag_id: string; state: RunState }>`
     UPDATE tributary.dag_run r SET state = v.state, end_date = now()
       FROM unnest(${done.rows.map((r) => r.id)}::bigint[], ${states}::text[]) AS v(id, state)
      WHERE r.id = v.id AND r.state = 'running'
-    RETURNING r.id, r.dag_id, r.state`.execute(ctx.db);
+    RETURNING r.id, r.dag_id, r.state`);
   for (const row of updated.rows) {
     settled.set(Number(row.id), row.state);
     ctx.log.info({ dagId: row.dag_id, runPk: row.id, state: row.state }, 'run finished');
@@ -125,8 +126,8 @@ export async function finishRunsIfDone(ctx: EngineContext, runPks: readonly numb
   }
   const dags = [...new Set(updated.rows.map((r) => r.dag_id))];
   if (dags.length > 0) {
-    const withQueued = await sql<{ dag_id: string }>`
-      SELECT DISTINCT dag_id FROM tributary.dag_run WHERE dag_id = ANY(${dags}::text[]) AND state = 'queued'`.execute(ctx.db);
+    const withQueued = await executePrepared(ctx.db, sql<{ dag_id: string }>`
+      SELECT DISTINCT dag_id FROM tributary.dag_run WHERE dag_id = ANY(${dags}::text[]) AND state = 'queued'`);
     for (const row of withQueued.rows) await startQueuedRuns(ctx, row.dag_id);
   }
   return settled;

@@ -1,6 +1,7 @@
 import { sql, type Transaction } from 'kysely';
 import type { Database } from '../db/schema.js';
 import type { DagStructure, EngineContext } from './context.js';
+import { executePrepared } from '../db/prepared.js';
 
 /** A task instance about to be queued, as far as per-task limits care. */
 export interface LimitedCandidate {
@@ -58,13 +59,13 @@ export class TaskLimits {
     });
     if (missing.size > 0) {
       const pairs = [...missing.values()];
-      const rows = await sql<{ dag_id: string; task_id: string; run_pk: string | number; n: number }>`
+      const rows = await executePrepared(this.#trx, sql<{ dag_id: string; task_id: string; run_pk: string | number; n: number }>`
         SELECT t.dag_id, t.task_id, t.run_pk, count(*)::int AS n
           FROM tributary.task_instance t
           JOIN unnest(${pairs.map((p) => p.dag)}::text[], ${pairs.map((p) => p.task)}::text[]) AS w(dag_id, task_id)
             ON w.dag_id = t.dag_id AND w.task_id = t.task_id
          WHERE t.state IN ('queued', 'running')
-         GROUP BY t.dag_id, t.task_id, t.run_pk`.execute(this.#trx);
+         GROUP BY t.dag_id, t.task_id, t.run_pk`);
       for (const key of missing.keys()) this.#counted.add(key);
       for (const row of rows.rows) {
         const dagKey = `${row.dag_id} ${row.task_id}`;

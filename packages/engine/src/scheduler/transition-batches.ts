@@ -3,6 +3,7 @@ import { SKIP_DECISION_KEY } from '../dag/flow.js';
 import { Batcher, perOwner } from '../db/batcher.js';
 import type { Database } from '../db/schema.js';
 import type { ClaimedTaskInstance, WorkerIdentity } from './task-transitions.js';
+import { executePrepared } from '../db/prepared.js';
 
 // The hot path of every task — claim, upstream results, log lines, success, the checks after it —
 // as batched statements: a worker running many short tasks sends one statement per step for all
@@ -65,7 +66,7 @@ async function flushClaims(db: Kysely<Database>, inputs: ClaimInput[]): Promise<
       wantedTasks.push(taskId);
     }
   }
-  const rows = await sql<ClaimedTaskInstance & { upstreamRows: [string, number, unknown][] | null }>`
+  const rows = await executePrepared(db, sql<ClaimedTaskInstance & { upstreamRows: [string, number, unknown][] | null }>`
     WITH job AS (
       SELECT * FROM unnest(${inputs.map((i) => i.tiId)}::bigint[], ${inputs.map((i) => i.tryNumber)}::int[],
                            ${inputs.map((i) => i.worker.hostname)}::text[], ${inputs.map((i) => i.worker.id)}::text[],
@@ -111,7 +112,7 @@ async function flushClaims(db: Kysely<Database>, inputs: ClaimInput[]): Promise<
       FROM claimed c
       JOIN tributary.dag_run r ON r.id = c.run_pk
       JOIN job j ON j.id = c.id
-      LEFT JOIN upstream u ON u.ti_id = c.id`.execute(db);
+      LEFT JOIN upstream u ON u.ti_id = c.id`);
   const byId = new Map(rows.rows.map((row) => [Number(row.id), row]));
   return inputs.map((input) => {
     const row = byId.get(input.tiId);
@@ -167,7 +168,7 @@ function logColumns(inputs: readonly { tiId: number; tryNumber: number; lines: r
 /** Record successes in one statement; run it inside a transaction to add work that must commit with them. @internal */
 export async function flushSuccesses(db: Kysely<Database>, inputs: SuccessInput[]): Promise<boolean[]> {
   const log = logColumns(inputs.map((i) => ({ tiId: i.id, tryNumber: i.tryNumber, lines: i.logLines ?? [] })));
-  const rows = await sql<{ id: string | number }>`
+  const rows = await executePrepared(db, sql<{ id: string | number }>`
     WITH v AS (
       SELECT * FROM unnest(${inputs.map((i) => i.id)}::bigint[], ${inputs.map((i) => i.tryNumber)}::int[],
                            ${inputs.map((i) => i.resultJson)}::text[], ${inputs.map((i) => i.decisionJson ?? null)}::text[],
@@ -199,7 +200,7 @@ export async function flushSuccesses(db: Kysely<Database>, inputs: SuccessInput[
       INSERT INTO tributary.task_log (ti_id, try_number, logged_at, level, message)
       SELECT * FROM unnest(${log.tis}::bigint[], ${log.tries}::int[], ${log.at}::timestamptz[], ${log.levels}::text[], ${log.messages}::text[])
     )
-    SELECT id FROM done`.execute(db);
+    SELECT id FROM done`);
   const done = new Set(rows.rows.map((r) => Number(r.id)));
   return inputs.map((input) => done.has(input.id));
 }
@@ -231,11 +232,11 @@ async function flushUpstream(db: Kysely<Database>, inputs: UpstreamInput[]): Pro
       tasks.push(taskId);
     }
   }
-  const rows = await sql<{ run_pk: string | number; task_id: string; map_index: number; value: unknown }>`
+  const rows = await executePrepared(db, sql<{ run_pk: string | number; task_id: string; map_index: number; value: unknown }>`
     SELECT u.run_pk, u.task_id, x.map_index, x.value
       FROM unnest(${runs}::bigint[], ${tasks}::text[]) AS u(run_pk, task_id)
       CROSS JOIN LATERAL (${xcomLookup(sql`u.run_pk`, sql`u.task_id`)}) x
-     ORDER BY u.run_pk, u.task_id, x.map_index`.execute(db);
+     ORDER BY u.run_pk, u.task_id, x.map_index`);
   const byRun = new Map<number, ResultRow[]>();
   for (const row of rows.rows) {
     const list = byRun.get(Number(row.run_pk)) ?? [];
@@ -259,8 +260,8 @@ export interface LogLinesInput {
 
 async function flushLogLines(db: Kysely<Database>, inputs: LogLinesInput[]): Promise<void[]> {
   const log = logColumns(inputs);
-  await sql`INSERT INTO tributary.task_log (ti_id, try_number, logged_at, level, message)
-            SELECT * FROM unnest(${log.tis}::bigint[], ${log.tries}::int[], ${log.at}::timestamptz[], ${log.levels}::text[], ${log.messages}::text[])`.execute(db);
+  await executePrepared(db, sql`INSERT INTO tributary.task_log (ti_id, try_number, logged_at, level, message)
+            SELECT * FROM unnest(${log.tis}::bigint[], ${log.tries}::int[], ${log.at}::timestamptz[], ${log.levels}::text[], ${log.messages}::text[])`);
   return inputs.map(() => undefined);
 }
 

@@ -9,6 +9,7 @@ import { claimTaskInstance, type WorkerIdentity } from '../scheduler/task-transi
 import type { TaskJob } from '../queue/task-queue.js';
 import { installConsoleCapture } from './console-capture.js';
 import { runClaimedTask } from './task-runner.js';
+import { executePrepared } from '../db/prepared.js';
 
 /** Options of {@link Worker}. */
 export interface WorkerConfig {
@@ -160,10 +161,10 @@ export class Worker {
       if (this.#running.size === 0) return;
       // Judge only the tries this query asks about: one claimed while it runs is not in it.
       const asked = [...this.#running.entries()];
-      const alive = await sql<{ id: number; try_number: number }>`
+      const alive = await executePrepared(this.#ctx.db, sql<{ id: number; try_number: number }>`
         UPDATE tributary.task_instance SET heartbeat_at = now()
          WHERE id = ANY(${[...new Set(asked.map(([, r]) => r.tiId))]}::bigint[]) AND state IS NOT DISTINCT FROM 'running' AND worker_id = ${this.identity.id}
-        RETURNING id, try_number`.execute(this.#ctx.db);
+        RETURNING id, try_number`);
       const mine = new Set(alive.rows.map((r) => `${r.id}:${r.try_number}`));
       for (const [key, running] of asked) {
         // Skip tries that finished meanwhile (their instance left `running` by their own hand).
