@@ -125,6 +125,16 @@ describe('the command operator', () => {
     await eventually(async () => pids.every((pid) => !alive(pid)), 5_000, 'the whole group to be killed');
   });
 
+  it('stops a command aborted before Node reported it started', async () => {
+    const { ctx, abort } = context();
+    const running = runCommand({ command: 'sleep', args: ['30'], killGracePeriod: '500ms' }, ctx);
+    // The command is spawned by now, but Node emits 'spawn' later (after timers, on Node 24).
+    const reason = new TaskTimeoutError('d', 't', 1);
+    abort.abort(reason);
+    const settled = await Promise.race([running.then(() => 'resolved', (error: unknown) => error), sleep(10_000).then(() => 'still running after 10 s')]);
+    expect(settled).toBe(reason);
+  });
+
   it('kills background processes a finished command left behind', async () => {
     const { ctx } = context();
     const pidFile = join(dir, 'bg');

@@ -112,6 +112,10 @@ export async function runCommand(raw: unknown, context: TaskContext): Promise<un
     log.warn(`Stopping the command (${(signal.reason as Error)?.message ?? 'aborted'}): SIGTERM to its process group, SIGKILL after ${graceMs} ms`);
     terminateGroup();
   };
+  // Listen from the start: Node may emit 'spawn' after the command has already run for a while (and
+  // after a timeout fired), and child.pid is known as soon as spawn() returns.
+  if (child.pid) trackGroup(child.pid);
+  signal.addEventListener('abort', onAbort, { once: true });
 
   const exit = await new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve, reject) => {
     child.once('error', (error: NodeJS.ErrnoException) => {
@@ -121,10 +125,6 @@ export async function runCommand(raw: unknown, context: TaskContext): Promise<un
           ? new TributaryError('COMMAND_NOT_FOUND', `DAG '${context.dagId}': task '${context.taskId}': command '${file}' not found: is it installed and on PATH?`, { cause: error })
           : new TributaryError('COMMAND_START_FAILED', `DAG '${context.dagId}': task '${context.taskId}': command '${file}' could not start: ${error.message}`, { cause: error }),
       );
-    });
-    child.once('spawn', () => {
-      trackGroup(child.pid!);
-      signal.addEventListener('abort', onAbort, { once: true });
     });
     child.once('exit', (code, exitSignal) => resolve({ code, signal: exitSignal }));
   }).finally(() => signal.removeEventListener('abort', onAbort));
