@@ -28,7 +28,7 @@ export interface ConnectOptions {
    * @defaultValue true
    */
   preparedStatements?: boolean;
-  /** Called with errors of idle connections (e.g. the server restarted); the pool replaces them. */
+  /** Called with errors of connections the server ended (e.g. it restarted); the pool replaces them. */
   onIdleError?: (error: Error) => void;
 }
 
@@ -49,8 +49,15 @@ export function connectDatabase(url: string, options: ConnectOptions = {}): Data
   });
   let closed: Promise<void> | null = null;
   // Once closing, connections ended by the server (e.g. embedded PostgreSQL stopping) are expected.
-  pool.on('error', (error) => {
-    if (!closed) options.onIdleError?.(error);
+  // Every connection reports its own errors (below); the pool repeats those of idle ones here.
+  pool.on('error', () => {});
+  // pg-pool listens to a connection only while it is idle: one ended by the server while checked out
+  // but between queries (inside a transaction) would emit 'error' unheard and crash the process. The
+  // statement using it fails instead, and the pool discards it on release.
+  pool.on('connect', (client) => {
+    client.on('error', (error) => {
+      if (!closed) options.onIdleError?.(error);
+    });
   });
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool: options.preparedStatements === false ? pool : preparingPool(pool) }) });
   return {
