@@ -121,7 +121,14 @@ export class Tributary {
     try {
       const migrated = await migrateDatabase(database);
       if (migrated.applied.length > 0) log.info({ applied: migrated.applied }, 'database migrated');
-      const queue = new TaskQueue({ connectionString: url, onError: (error) => log.warn({ err: error }, 'task queue error') });
+      const queue = new TaskQueue({
+        connectionString: url,
+        onError: (error) => log.warn({ err: error }, 'task queue error'),
+        // A job taken by a worker that died before claiming its task instance goes to another worker
+        // about as soon as a running task of a dead worker is failed (the heartbeat timeout).
+        jobHeartbeatSeconds: Math.max(10, Math.ceil(config.heartbeatTimeoutMs / 1000)),
+        superviseIntervalSeconds: Math.max(1, Math.round(config.heartbeatTimeoutMs / 2000)),
+      });
       await queue.start();
       log.debug({ database: redactUrl(url) }, 'engine connected');
       engine = new Tributary(config, log, database, embedded, queue, migrated.applied);

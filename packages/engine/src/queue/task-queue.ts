@@ -32,6 +32,18 @@ export interface TaskQueueConfig {
   maxConnections?: number;
   /** pg-boss errors and warnings (it keeps running). */
   onError?: (error: Error) => void;
+  /**
+   * A job a worker took but whose heartbeat stopped this long ago (the worker died before it claimed
+   * the task instance, e.g. a job waiting in its batch for a free slot) is given to another worker.
+   * At least 10 (pg-boss's minimum); null turns job heartbeats off.
+   * @defaultValue null
+   */
+  jobHeartbeatSeconds?: number | null;
+  /**
+   * How often pg-boss looks for jobs whose heartbeat stopped (and expired jobs).
+   * @defaultValue 60
+   */
+  superviseIntervalSeconds?: number;
 }
 
 /**
@@ -54,6 +66,7 @@ export function queueNameFor(workerQueue: string): string {
 export class TaskQueue {
   readonly #boss: PgBoss;
   readonly #known = new Set<string>();
+  readonly #jobHeartbeatSeconds: number | null;
   readonly #statistics: StatisticsRefresher;
   #started = false;
 
@@ -65,7 +78,9 @@ export class TaskQueue {
       max: config.maxConnections ?? 4,
       useListenNotify: true,
       schedule: false,
+      ...(config.superviseIntervalSeconds ? { superviseIntervalSeconds: config.superviseIntervalSeconds } : {}),
     });
+    this.#jobHeartbeatSeconds = config.jobHeartbeatSeconds ?? null;
     this.#boss.on('error', (error: unknown) => config.onError?.(error instanceof Error ? error : new Error(String(error))));
     this.#statistics = new StatisticsRefresher((table) => this.#boss.getDb().executeSql(`ANALYZE ${table}`));
   }
@@ -90,9 +105,10 @@ export class TaskQueue {
         retryLimit: 3,
         expireInSeconds: 3600,
         deleteAfterSeconds: 3600,
+        ...(this.#jobHeartbeatSeconds ? { heartbeatSeconds: this.#jobHeartbeatSeconds } : {}),
       });
-    } else if (!existing.notify) {
-      await this.#boss.updateQueue(name, { notify: true });
+    } else if (!existing.notify || (this.#jobHeartbeatSeconds !== null && existing.heartbeatSeconds !== this.#jobHeartbeatSeconds)) {
+      await this.#boss.updateQueue(name, { notify: true, ...(this.#jobHeartbeatSeconds ? { heartbeatSeconds: this.#jobHeartbeatSeconds } : {}) });
     }
     this.#known.add(name);
   }
