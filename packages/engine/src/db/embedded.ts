@@ -21,6 +21,11 @@ export interface EmbeddedPostgresConfig {
   onLog?: (line: string) => void;
   /** Extra server settings (`-c name=value`), e.g. `{ shared_preload_libraries: 'pg_stat_statements' }`. */
   settings?: Readonly<Record<string, string>>;
+  /**
+   * TCP port to listen on (the same port again lets a restarted server keep its URL).
+   * @defaultValue a free port
+   */
+  port?: number;
 }
 
 /** A running embedded cluster. */
@@ -30,8 +35,11 @@ export interface EmbeddedPostgresHandle {
   readonly dataDir: string;
   /** True when this process started the server (and stops it); false when it joined one already running. */
   readonly owned: boolean;
-  /** Stop the server if this process started it (fast shutdown: open sessions are ended); idempotent. */
-  stop(): Promise<void>;
+  /**
+   * Stop the server if this process started it; idempotent. `fast` (the default) ends open sessions
+   * and shuts down cleanly; `immediate` aborts like a crash (the next start recovers from the WAL).
+   */
+  stop(mode?: 'fast' | 'immediate'): Promise<void>;
 }
 
 const USER = 'postgres';
@@ -128,7 +136,7 @@ export async function startEmbeddedPostgres(config: EmbeddedPostgresConfig): Pro
       rmSync(passwordFile, { force: true });
     }
   }
-  const port = await freePort();
+  const port = config.port ?? (await freePort());
   const settings: Record<string, string> = {
     listen_addresses: '127.0.0.1',
     // Local clients talk over a Unix socket in the data directory: a round trip costs less than
@@ -147,7 +155,7 @@ export async function startEmbeddedPostgres(config: EmbeddedPostgresConfig): Pro
     port,
     dataDir: config.dataDir,
     owned: true,
-    stop: () => (stopped ??= exec(bin.pg_ctl, ['stop', '-D', config.dataDir, '-m', 'fast', '-w', '-t', '60'], user, log).catch((error: unknown) => {
+    stop: (mode = 'fast') => (stopped ??= exec(bin.pg_ctl, ['stop', '-D', config.dataDir, '-m', mode, '-w', '-t', '60'], user, log).catch((error: unknown) => {
       if (runningPort(config.dataDir) !== null) throw error; // it is still up: report why
     })),
   };
