@@ -70,6 +70,15 @@ function inTaskOrder(structure: DagStructure, rows: readonly { task_id: string; 
     .sort((a, b) => (order.get(a.taskId) ?? 0) - (order.get(b.taskId) ?? 0) || a.mapIndex - b.mapIndex);
 }
 
+/**
+ * The task ids of changed instances for an audit entry: once each (a mapped task changes several
+ * instances) and in task order (`taskIds` is), not in the order the update happened to return them.
+ */
+function changedTasks(taskIds: readonly string[], rows: readonly { task_id: string }[]): string[] {
+  const changed = new Set(rows.map((r) => r.task_id));
+  return taskIds.filter((id) => changed.has(id));
+}
+
 /** Expand a selection to task ids, following downstream/upstream edges when asked. */
 export function selectTasks(structure: DagStructure, selection: Omit<TaskSelection, 'dagId' | 'runId'>): string[] {
   const start = selection.taskIds ?? [...structure.tasks.keys()];
@@ -155,7 +164,7 @@ export async function clearInTransaction(
       action: 'clear',
       dagId: run.dag_id,
       runId: run.run_id,
-      details: { tasks: changed.rows.map((r) => r.task_id), downstream: Boolean(options.downstream), upstream: Boolean(options.upstream), onlyFailed: Boolean(options.onlyFailed) },
+      details: { tasks: changedTasks(taskIds, changed.rows), downstream: Boolean(options.downstream), upstream: Boolean(options.upstream), onlyFailed: Boolean(options.onlyFailed) },
     });
   }
   return changed.rows;
@@ -187,7 +196,7 @@ export async function markTaskInstances(
     if (rows.rows.length > 0) {
       await closeOpenTries(trx, rows.rows.filter((r) => r.previous === 'running').map((r) => r.id), state, `marked ${state} by ${actor.name}`);
       await trx.updateTable('tributary.dag_run').set({ state: 'running', end_date: null }).where('id', '=', run.id).where('state', 'in', ['success', 'failed']).execute();
-      await recordAudit(trx, actor, { action: `mark_${state}`, dagId: run.dag_id, runId: run.run_id, details: { tasks: rows.rows.map((r) => r.task_id) } });
+      await recordAudit(trx, actor, { action: `mark_${state}`, dagId: run.dag_id, runId: run.run_id, details: { tasks: changedTasks(taskIds, rows.rows) } });
       const marked = new Set(rows.rows.map((r) => r.task_id));
       const downstream = [...new Set([...marked].flatMap((id) => structure.tasks.get(id)!.downstream))].filter((id) => !marked.has(id));
       await advanceRun(trx, ctx, run, structure, downstream);
