@@ -7,7 +7,7 @@ import { advanceRun } from '../scheduler/advance.js';
 import type { DagStructure, EngineContext } from '../scheduler/context.js';
 import { finishRunIfDone, startQueuedRuns } from '../scheduler/run-lifecycle.js';
 import { recordAudit, type Actor } from './audit.js';
-import { setDagPaused } from './dags.js';
+import { dagNotFound, setDagPaused } from './dags.js';
 
 /** Which task instances of a run an action applies to. */
 export interface TaskSelection {
@@ -37,7 +37,10 @@ export interface RunRef {
   dag_version_id: number;
 }
 
-/** A run and the structure of its DAG version; `NotFoundError` naming the run when unknown. @internal */
+/**
+ * A run and the structure of its DAG version; `NotFoundError` naming the DAG when it is unknown, else
+ * the run. @internal
+ */
 export async function findRun(ctx: EngineContext, dagId: string, runId: string): Promise<{ run: RunRef; structure: DagStructure }> {
   const run = await ctx.db
     .selectFrom('tributary.dag_run')
@@ -45,7 +48,10 @@ export async function findRun(ctx: EngineContext, dagId: string, runId: string):
     .where('dag_id', '=', dagId)
     .where('run_id', '=', runId)
     .executeTakeFirst();
-  if (!run) throw new NotFoundError(`run '${runId}' of DAG '${dagId}'`, { dagId });
+  if (!run) {
+    const dag = await ctx.db.selectFrom('tributary.dag').select('dag_id').where('dag_id', '=', dagId).executeTakeFirst();
+    throw dag ? new NotFoundError(`run '${runId}' of DAG '${dagId}'`, { dagId }) : await dagNotFound(ctx.db, dagId);
+  }
   return { run, structure: await ctx.versions.get(run.dag_version_id) };
 }
 
