@@ -33,6 +33,23 @@ describe('operator actions', () => {
     expect(audit[0]!.details).toMatchObject({ tasks: ['fragile', 'last'], downstream: true });
   });
 
+  it('clearing only the failed instance of a mapped task re-runs it alone, keeping its map index', async () => {
+    const run = await triggerDag(setup.engine.context, 'mapped_flaky');
+    expect(await waitForRun(setup.engine.db, run.id, { timeoutMs: 15_000 })).toBe('failed');
+    const cleared = await clearTaskInstances(setup.engine.context, { dagId: 'mapped_flaky', runId: run.run_id, onlyFailed: true }, actor);
+    expect(cleared.map((c) => [c.taskId, c.mapIndex, c.previousState])).toEqual([['flaky', 1, 'failed'], ['total', -1, 'upstream_failed']]);
+    expect(await waitForRun(setup.engine.db, run.id, { timeoutMs: 15_000 })).toBe('success');
+    const instances = await listTaskInstances(setup.engine.db, run.id);
+    expect(Object.fromEntries(instances.map((t) => [`${t.taskId}[${t.mapIndex}]`, [t.state, t.tryNumber]]))).toEqual({
+      'flaky[0]': ['success', 1],
+      'flaky[1]': ['success', 2],
+      'flaky[2]': ['success', 1],
+      'total[-1]': ['success', 1],
+    });
+    const total = await setup.engine.db.selectFrom('tributary.xcom').select('value').where('run_pk', '=', run.id).where('task_id', '=', 'total').executeTakeFirstOrThrow();
+    expect(total.value).toEqual([10, 20, 30]);
+  });
+
   it('mark success unblocks downstream tasks that were waiting', async () => {
     await pauseDag(setup.engine.context, 'recoverable', true, actor);
     const run = await triggerDag(setup.engine.context, 'recoverable');

@@ -70,6 +70,28 @@ describe('concurrency limits with two schedulers and three workers', () => {
     expect(ran.rows[0]!.n).toBe(3 * 3 * 12);
   });
 
+  it('holds maxActiveTasks across the runs of a DAG, mapped instances included', async () => {
+    const max = await sampleMax(
+      setup.engine.db,
+      sql<{ n: number }>`SELECT count(*)::int AS n FROM tributary.task_instance WHERE dag_id = 'dag_task_limit' AND state IN ('queued', 'running')`,
+      () => runAll(['dag_task_limit'], 4),
+    );
+    // Full, never over (what the limit counts: queued or running).
+    expect(max).toBe(3);
+    // Every try that ran: at the start of each, at most 3 tries of the DAG were running (the times
+    // are the database's, so a try that started after another ended cannot appear to overlap it).
+    const overlap = await sql<{ n: number }>`
+      SELECT coalesce(max(n), 0)::int AS n FROM (
+        SELECT a.ti_id, a.try_number, count(*) AS n FROM tributary.task_try a JOIN tributary.task_instance ta ON ta.id = a.ti_id
+          JOIN tributary.task_try b ON b.start_date <= a.start_date AND b.end_date > a.start_date
+          JOIN tributary.task_instance tb ON tb.id = b.ti_id
+         WHERE ta.dag_id = 'dag_task_limit' AND tb.dag_id = 'dag_task_limit'
+         GROUP BY a.ti_id, a.try_number) running`.execute(setup.engine.db);
+    expect(overlap.rows[0]!.n).toBeLessThanOrEqual(3);
+    const ran = await sql<{ n: number }>`SELECT count(*)::int AS n FROM tributary.task_instance WHERE dag_id = 'dag_task_limit' AND state = 'success'`.execute(setup.engine.db);
+    expect(ran.rows[0]!.n).toBe(4 * (1 + 6 + 6));
+  });
+
   it('holds maxActiveInstancesPerRun for a mapped task without holding back the other tasks of its DAG', async () => {
     let maxLimited = 0;
     const max = await sampleMax(

@@ -116,6 +116,14 @@ function unstarted(states: States, taskId: string): boolean {
   return list !== undefined && list.every((s) => s === null);
 }
 
+/**
+ * Some instance of the task has no state: it has not started, or it was cleared — for a mapped task
+ * possibly only some of its instances (`tasks clear --only-failed` clears just the failed ones).
+ */
+function waiting(states: States, taskId: string): boolean {
+  return states.get(taskId)?.some((s) => s === null) ?? false;
+}
+
 /** Upstream states counted per task instance, as Airflow counts them (a mapped upstream counts each instance). */
 function countUpstream(structure: DagStructure, taskId: string, states: States): UpstreamStateCounts {
   const counts: UpstreamStateCounts = { ...EMPTY_UPSTREAM_COUNTS };
@@ -182,7 +190,7 @@ function evaluate(w: RunWork): Evaluation | 'needs_all' {
   const pending = w.candidates === 'all' ? [...structure.tasks.keys()] : [...w.candidates];
   while (pending.length > 0) {
     const taskId = pending.shift()!;
-    if (!structure.tasks.has(taskId) || !unstarted(states, taskId)) continue;
+    if (!structure.tasks.has(taskId) || !waiting(states, taskId)) continue;
     const task = structure.tasks.get(taskId)!;
     let decision: TriggerDecision;
     if (w.flowSkips?.has(taskId)) {
@@ -192,14 +200,16 @@ function evaluate(w: RunWork): Evaluation | 'needs_all' {
       if (decision === 'run') decision = evaluateSetups(structure.indirectSetups.get(taskId), states) ?? 'run';
     }
     if (decision === 'wait') continue;
-    if (decision === 'run' && task.expand) {
+    if (decision === 'run' && task.expand && unstarted(states, taskId)) {
       // Expanded after the other decisions are stored; its downstream tasks wait for its instances.
       expand.push(taskId);
       states.set(taskId, ['scheduled']);
       continue;
     }
+    // The instances without a state get it (all of them but for a mapped task cleared in part, whose
+    // cleared instances keep their map indexes and run again without a new expansion, as in Airflow).
     const state: TaskState = decision === 'run' ? 'scheduled' : decision;
-    states.set(taskId, (states.get(taskId) ?? [null]).map(() => state));
+    states.set(taskId, (states.get(taskId) ?? [null]).map((s) => s ?? state));
     decisions.set(taskId, state);
     if (state !== 'scheduled' && task.downstream.length > 0) {
       // A settled task can settle its downstream tasks: they need their other upstreams' states too.

@@ -7,7 +7,7 @@ import { advanceRun } from '../scheduler/advance.js';
 import type { DagStructure, EngineContext } from '../scheduler/context.js';
 import { finishRunIfDone, startQueuedRuns } from '../scheduler/run-lifecycle.js';
 import { recordAudit, type Actor } from './audit.js';
-import { setDagPaused } from './dags.js';
+import { dagNotFound, setDagPaused } from './dags.js';
 
 /** Which task instances of a run an action applies to. */
 export interface TaskSelection {
@@ -37,7 +37,10 @@ export interface RunRef {
   dag_version_id: number;
 }
 
-/** A run and the structure of its DAG version; `NotFoundError` naming the run when unknown. @internal */
+/**
+ * A run and the structure of its DAG version; `NotFoundError` naming the DAG when it is unknown, else
+ * the run. @internal
+ */
 export async function findRun(ctx: EngineContext, dagId: string, runId: string): Promise<{ run: RunRef; structure: DagStructure }> {
   const run = await ctx.db
     .selectFrom('tributary.dag_run')
@@ -45,7 +48,10 @@ export async function findRun(ctx: EngineContext, dagId: string, runId: string):
     .where('dag_id', '=', dagId)
     .where('run_id', '=', runId)
     .executeTakeFirst();
-  if (!run) throw new NotFoundError(`run '${runId}' of DAG '${dagId}'`, { dagId });
+  if (!run) {
+    const dag = await ctx.db.selectFrom('tributary.dag').select('dag_id').where('dag_id', '=', dagId).executeTakeFirst();
+    throw dag ? new NotFoundError(`run '${runId}' of DAG '${dagId}'`, { dagId }) : await dagNotFound(ctx.db, dagId);
+  }
   return { run, structure: await ctx.versions.get(run.dag_version_id) };
 }
 
@@ -68,6 +74,15 @@ function inTaskOrder(structure: DagStructure, rows: readonly { task_id: string; 
   return rows
     .map((r) => ({ taskId: r.task_id, mapIndex: r.map_index, previousState: r.previous }))
     .sort((a, b) => (order.get(a.taskId) ?? 0) - (order.get(b.taskId) ?? 0) || a.mapIndex - b.mapIndex);
+}
+
+/**
+ * The task ids of changed instances for an audit entry: once each (a mapped task changes several
+ * instances) and in task order (`taskIds` is), not in the order the update happened to return them.
+ */
+function changedTasks(taskIds: readonly string[], rows: readonly { task_id: string }[]): string[] {
+  const changed = new Set(rows.map((r) => r.task_id));
+  return taskIds.filter((id) => changed.has(id));
 }
 
 /** Expand a selection to task ids, following downstream/upstream edges when asked. */
@@ -155,7 +170,7 @@ export async function clearInTransaction(
       action: 'clear',
       dagId: run.dag_id,
       runId: run.run_id,
-      details: { tasks: changed.rows.map((r) => r.task_id), downstream: Boolean(options.downstream), upstream: Boolean(options.upstream), onlyFailed: Boolean(options.onlyFailed) },
+      details: { tasks: changedTasks(taskIds, changed.rows), downstream: Boolean(options.downstream), upstream: Boolean(options.upstream), onlyFailed: Boolean(options.onlyFailed) },
     });
   }
   return changed.rows;
@@ -187,7 +202,7 @@ export async function markTaskInstances(
     if (rows.rows.length > 0) {
       await closeOpenTries(trx, rows.rows.filter((r) => r.previous === 'running').map((r) => r.id), state, `marked ${state} by ${actor.name}`);
       await trx.updateTable('tributary.dag_run').set({ state: 'running', end_date: null }).where('id', '=', run.id).where('state', 'in', ['success', 'failed']).execute();
-      await recordAudit(trx, actor, { action: `mark_${state}`, dagId: run.dag_id, runId: run.run_id, details: { tasks: rows.rows.map((r) => r.task_id) } });
+      await recordAudit(trx, actor, { action: `mark_${state}`, dagId: run.dag_id, runId: run.run_id, details: { tasks: changedTasks(taskIds, rows.rows) } });
       const marked = new Set(rows.rows.map((r) => r.task_id));
       const downstream = [...new Set([...marked].flatMap((id) => structure.tasks.get(id)!.downstream))].filter((id) => !marked.has(id));
       await advanceRun(trx, ctx, run, structure, downstream);

@@ -1,5 +1,6 @@
 import { sql, type Kysely, type RawBuilder, type Transaction } from 'kysely';
 import type { Database, RunState } from '../db/schema.js';
+import { closest } from '../dag/validate.js';
 import { NotFoundError } from '../errors.js';
 
 /** A DAG as listed by `dags list` and the DAG list page. */
@@ -112,5 +113,12 @@ export async function setDagPaused(db: Kysely<Database> | Transaction<Database>,
     .where('dag_id', '=', dagId)
     .returning('dag_id')
     .executeTakeFirst();
-  if (!updated) throw new NotFoundError(`DAG '${dagId}'`, { dagId });
+  if (!updated) throw await dagNotFound(db, dagId);
+}
+
+/** The error for a DAG id the database does not know, suggesting a close known one. @internal */
+export async function dagNotFound(db: Kysely<Database> | Transaction<Database>, dagId: string): Promise<NotFoundError> {
+  const known = await db.selectFrom('tributary.dag').select('dag_id').execute();
+  const suggestion = closest(dagId, known.map((d) => d.dag_id));
+  return new NotFoundError(`DAG '${dagId}'`, { dagId }, suggestion ? `did you mean '${suggestion}'?` : undefined);
 }
