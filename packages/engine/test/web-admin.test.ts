@@ -129,3 +129,22 @@ describe('import errors', () => {
     expect(await ok(as('viewer', 'GET', '/import-errors'))).toMatchObject({ importErrors: [{ file: 'dags/broken.ts', message: 'SyntaxError: <b>oops</b>' }] });
   });
 });
+
+describe('paging', () => {
+  it('pages pools, variables, connections, users, tokens and import errors with limit and offset, counting the total in SQL', async () => {
+    for (const name of ['page_a', 'page_b', 'page_c']) await ok(as('admin', 'POST', '/pools', { name, slots: 1 }), 201);
+    expect(await ok(as('viewer', 'GET', '/pools?limit=2&offset=1'))).toMatchObject({ total: 4, pools: [{ name: 'page_a' }, { name: 'page_b' }] });
+    for (const key of ['v1', 'v2', 'v3']) await ok(as('admin', 'POST', '/variables', { key, value: key }), 201);
+    const variables = await ok<{ variables: { key: string }[]; total: number }>(as('viewer', 'GET', '/variables?limit=1&offset=2'));
+    expect(variables.total).toBeGreaterThanOrEqual(3);
+    expect(variables.variables).toHaveLength(1);
+    for (const connId of ['c1', 'c2']) await ok(as('admin', 'POST', '/connections', { connId, connType: 'http' }), 201);
+    expect(await ok(as('viewer', 'GET', '/connections?limit=1'))).toMatchObject({ total: 2, connections: [{ connId: 'c1' }] });
+    expect(await ok(as('admin', 'GET', '/users?limit=1&offset=1'))).toMatchObject({ total: 3, users: [{ username: 'operator-user' }] });
+    expect(await ok(as('admin', 'GET', '/tokens?all=true&limit=1'))).toMatchObject({ total: expect.any(Number), tokens: [expect.objectContaining({ username: expect.any(String) })] });
+    expect(await ok(as('viewer', 'GET', '/tokens'))).toMatchObject({ total: 1, tokens: [{ username: 'viewer-user' }] });
+    expect(await ok(as('viewer', 'GET', '/import-errors?limit=1&offset=5'))).toMatchObject({ total: 1, importErrors: [] });
+    expect(await error(as('viewer', 'GET', '/variables?offset=-1'), 400)).toMatchObject({ code: 'INVALID_INPUT', field: 'offset' });
+    expect(await error(as('viewer', 'GET', '/connections?limit=1001'), 400)).toMatchObject({ field: 'limit' });
+  });
+});

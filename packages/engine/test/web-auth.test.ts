@@ -144,6 +144,33 @@ describe('health, OpenAPI and limits', () => {
     expect(bundle.headers.get('content-type')).toContain('javascript');
   });
 
+  it('documents every route the REST API serves in the OpenAPI document, and nothing it does not serve', async () => {
+    type Operation = { servers?: { url: string }[] };
+    const doc = (await (await app.request('/api/v1/openapi.json')).json()) as { paths: Record<string, Record<string, Operation>> };
+    const documented = new Set<string>();
+    for (const [path, operations] of Object.entries(doc.paths)) {
+      for (const [method, operation] of Object.entries(operations)) {
+        // Paths are relative to the document's server (/api/v1) unless the operation names the site root.
+        const base = operation.servers?.[0]?.url === '/' ? '' : '/api/v1';
+        documented.add(`${method.toUpperCase()} ${base}${path}`);
+      }
+    }
+    // The document and its viewer describe the API rather than being part of it; POST /login and
+    // /logout answer JSON to JSON requests, so they belong in it.
+    const notApi = new Set(['GET /api/v1/openapi.json', 'GET /api/v1/docs', 'GET /api/v1/docs/{asset}']);
+    const jsonOutsideApi = new Set(['POST /login', 'POST /logout']);
+    const served = new Set(
+      app.routes
+        .filter((r) => r.method !== 'ALL')
+        .map((r) => `${r.method} ${r.path.replace(/:(\w+)/g, '{$1}')}`)
+        .filter((route) => (route.includes(' /api/v1/') && !notApi.has(route)) || jsonOutsideApi.has(route)),
+    );
+    expect([...served].filter((r) => !documented.has(r)), 'served but not documented').toEqual([]);
+    expect([...documented].filter((r) => !served.has(r)), 'documented but not served').toEqual([]);
+    expect(served.size).toBeGreaterThan(40);
+    expect(served).toContain('POST /api/v1/backfills');
+  });
+
   it('answers 413 to an oversized body', async () => {
     const small = createWebApp(setup.engine, { maxBodyBytes: 1024 });
     const response = await small.request('/api/v1/me', {

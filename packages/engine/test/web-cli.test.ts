@@ -53,6 +53,34 @@ describe('tributary standalone and users', () => {
     expect(JSON.parse(users.stdout)).toEqual([expect.objectContaining({ username: 'admin', role: 'admin' })]);
   });
 
+  it('webserver --port 0 picks a free port, serves the sign-in form at /, and stops cleanly on SIGTERM', async () => {
+    const child = spawn(process.execPath, [BIN, 'webserver', '--port', '0', '--host', '127.0.0.1', '--database-url', setup.database.url], {
+      cwd: PACKAGE_DIR,
+      env: { ...process.env, TRIBUTARY_LOG_LEVEL: 'info', DATABASE_URL: '' },
+    });
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })));
+    let stopped = false;
+    try {
+      const url = await eventually(async () => /web monitor at (http:\/\/[\d.]+:\d+)/.exec(stderr)?.[1], 60_000, 'the web monitor to listen');
+      expect(url).not.toMatch(/:0$/);
+      const page = await fetch(`${url}/`);
+      expect(page.status).toBe(200);
+      const html = await page.text();
+      expect(html).toContain('<form method="post" action="/login" id="login"');
+      expect(html).toMatch(/name="_csrf" value="[\w-]{43}"/);
+      expect((await fetch(`${url}/livez`)).status).toBe(200);
+      child.kill('SIGTERM');
+      expect(await exited).toEqual({ code: 0, signal: null });
+      stopped = true;
+      // Nothing listens any more.
+      await expect(fetch(`${url}/livez`)).rejects.toThrow();
+    } finally {
+      if (!stopped) child.kill('SIGKILL');
+    }
+  });
+
   it('users create prints a generated password when none is given and rejects a bad role (exit 2)', async () => {
     const created = await cli(['users', 'create', '--username', 'ops', '--role', 'operator']);
     expect(created.code, created.stderr).toBe(0);

@@ -2,6 +2,7 @@ import { Command, CommanderError } from 'commander';
 import { TributaryError } from '../errors.js';
 import { registerAssetCommands } from './commands/assets.js';
 import { registerBackfillCommands } from './commands/backfill.js';
+import { registerConnectionCommands } from './commands/connections.js';
 import { registerDagCommands } from './commands/dags.js';
 import { registerPluginCommands } from './commands/plugins.js';
 import { registerPoolCommands } from './commands/pools.js';
@@ -9,6 +10,7 @@ import { registerRunCommands } from './commands/runs.js';
 import { registerServiceCommands } from './commands/services.js';
 import { registerTaskCommands } from './commands/tasks.js';
 import { registerUserCommands } from './commands/users.js';
+import { registerVariableCommands } from './commands/variables.js';
 import { UsageError } from './output.js';
 
 function collect(value: string, previous: string[] = []): string[] {
@@ -31,6 +33,8 @@ export function buildProgram(): Command {
   registerRunCommands(program);
   registerBackfillCommands(program);
   registerPoolCommands(program);
+  registerVariableCommands(program);
+  registerConnectionCommands(program);
   registerAssetCommands(program);
   registerPluginCommands(program);
   registerUserCommands(program);

@@ -31,3 +31,14 @@ export function parseJsonOption(value: string, option: string): unknown {
 
 /** Wrong command-line usage; exits with status 2. */
 export class UsageError extends Error {}
+
+/**
+ * An option or argument value, or standard input when it is `-` (so secrets need not be typed
+ * into the shell's history); one trailing newline is dropped.
+ */
+export async function valueOrStdin(value: string): Promise<string> {
+  if (value !== '-') return value;
+  let text = '';
+  for await (const chunk of process.stdin) text += String(chunk);
+  return text.replace(/\r?\n$/, '');
+}

@@ -213,16 +213,34 @@ export async function getBackfill(db: Kysely<Database>, id: number): Promise<Bac
   return toSummary(rows.rows[0]);
 }
 
+/** Which backfills {@link listBackfills} and {@link countBackfills} read. */
+export interface BackfillFilter {
+  /** Only backfills of this DAG. */
+  dagId?: string;
+  /** Only those still running. @defaultValue false */
+  runningOnly?: boolean;
+}
+
+function backfillWhere(filter: BackfillFilter) {
+  return sql`${filter.dagId === undefined ? sql`true` : sql`b.dag_id = ${filter.dagId}`}
+      AND ${filter.runningOnly ? sql`b.state = 'running'` : sql`true`}`;
+}
+
 /** Backfills, newest first; of one DAG, or only those still running, when asked. */
 export async function listBackfills(
   db: Kysely<Database>,
-  filter: { dagId?: string; runningOnly?: boolean; limit?: number } = {},
+  filter: BackfillFilter & { /** @defaultValue 100 */ limit?: number; /** @defaultValue 0 */ offset?: number } = {},
 ): Promise<BackfillSummary[]> {
   const rows = await sql<SummaryRow>`${BACKFILL_SUMMARY}
-    WHERE ${filter.dagId === undefined ? sql`true` : sql`b.dag_id = ${filter.dagId}`}
-      AND ${filter.runningOnly ? sql`b.state = 'running'` : sql`true`}
-    ORDER BY b.id DESC LIMIT ${filter.limit ?? 100}`.execute(db);
+    WHERE ${backfillWhere(filter)}
+    ORDER BY b.id DESC LIMIT ${filter.limit ?? 100} OFFSET ${filter.offset ?? 0}`.execute(db);
   return rows.rows.map(toSummary);
+}
+
+/** How many backfills {@link listBackfills} would find with no limit. */
+export async function countBackfills(db: Kysely<Database>, filter: BackfillFilter = {}): Promise<number> {
+  const rows = await sql<{ n: string }>`SELECT count(*) AS n FROM tributary.backfill b WHERE ${backfillWhere(filter)}`.execute(db);
+  return Number(rows.rows[0]?.n ?? 0);
 }
 
 /**

@@ -4,6 +4,7 @@ import type { Selectable } from 'kysely';
 import { withTransaction } from '../db/transaction.js';
 import { AlreadyExistsError, InvalidInputError, NotFoundError } from '../errors.js';
 import { recordAudit, type Actor } from './audit.js';
+import { pageBounds, type ListPage } from './paging.js';
 import { MASK, maskSensitive } from './secrets.js';
 
 /** A connection to an external system: where it is and how to sign in. */
@@ -58,10 +59,17 @@ function summarize(row: Selectable<ConnectionTable>, reveal: boolean): Connectio
   };
 }
 
-/** Every connection by id, secrets masked. */
-export async function listConnections(db: Kysely<Database>): Promise<ConnectionSummary[]> {
-  const rows = await db.selectFrom('tributary.connection').selectAll().orderBy('conn_id').execute();
-  return rows.map((r) => summarize(r, false));
+/** Connections by id (every one, or one page), secrets masked unless `reveal` (for the CLI). */
+export async function listConnections(db: Kysely<Database>, options: ListPage & { reveal?: boolean } = {}): Promise<ConnectionSummary[]> {
+  const { limit, offset } = pageBounds(options);
+  const rows = await db.selectFrom('tributary.connection').selectAll().orderBy('conn_id').$if(limit !== null, (q) => q.limit(limit!)).offset(offset).execute();
+  return rows.map((r) => summarize(r, options.reveal ?? false));
+}
+
+/** How many connections there are. */
+export async function countConnections(db: Kysely<Database>): Promise<number> {
+  const row = await db.selectFrom('tributary.connection').select((eb) => eb.fn.countAll<string>().as('n')).executeTakeFirstOrThrow();
+  return Number(row.n);
 }
 
 /** One connection, secrets masked unless `reveal` (for code that connects with it). */

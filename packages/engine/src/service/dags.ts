@@ -2,6 +2,7 @@ import { sql, type Kysely, type RawBuilder, type Transaction } from 'kysely';
 import type { Database, RunState } from '../db/schema.js';
 import { closest } from '../dag/validate.js';
 import { NotFoundError } from '../errors.js';
+import { pageBounds, type ListPage } from './paging.js';
 
 /** A DAG as listed by `dags list` and the DAG list page. */
 export interface DagSummary {
@@ -96,10 +97,23 @@ export async function listDags(db: Kysely<Database>, options: { includeInactive?
   return (await selectDags(db, options.includeInactive ? sql`true` : sql`d.is_active`, null, 0)).dags;
 }
 
-/** Every current import error, by file. */
-export async function listImportErrors(db: Kysely<Database>): Promise<ImportErrorSummary[]> {
-  const rows = await db.selectFrom('tributary.import_error').select(['file', 'message', 'occurred_at']).orderBy('file').execute();
+/** Current import errors by file: every one, or one page. */
+export async function listImportErrors(db: Kysely<Database>, page: ListPage = {}): Promise<ImportErrorSummary[]> {
+  const { limit, offset } = pageBounds(page);
+  const rows = await db
+    .selectFrom('tributary.import_error')
+    .select(['file', 'message', 'occurred_at'])
+    .orderBy('file')
+    .$if(limit !== null, (q) => q.limit(limit!))
+    .offset(offset)
+    .execute();
   return rows.map((r) => ({ file: r.file, message: r.message, occurredAt: r.occurred_at }));
+}
+
+/** How many DAG files failed to load. */
+export async function countImportErrors(db: Kysely<Database>): Promise<number> {
+  const row = await db.selectFrom('tributary.import_error').select((eb) => eb.fn.countAll<string>().as('n')).executeTakeFirstOrThrow();
+  return Number(row.n);
 }
 
 /**

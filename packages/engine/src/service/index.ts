@@ -1,4 +1,4 @@
-export { listDags, listImportErrors, searchDags, setDagPaused, type DagSearch, type DagSummary, type ImportErrorSummary } from './dags.js';
+export { countImportErrors, listDags, listImportErrors, searchDags, setDagPaused, type DagSearch, type DagSummary, type ImportErrorSummary } from './dags.js';
 export { getTaskLogs, type TaskLogLine, type TaskLogQuery } from './logs.js';
 export {
   getRun,
@@ -26,6 +26,7 @@ export {
   USER_ROLES,
   MIN_PASSWORD_LENGTH,
   authenticateUser,
+  checkOwnAccountChange,
   countUsers,
   createUser,
   deleteUser,
@@ -37,7 +38,7 @@ export {
   type UserChanges,
   type UserSummary,
 } from './users.js';
-export { API_TOKEN_PREFIX, createApiToken, findUserByApiToken, listApiTokens, revokeApiToken, type ApiTokenSummary } from './tokens.js';
+export { API_TOKEN_PREFIX, countApiTokens, createApiToken, findUserByApiToken, listApiTokens, revokeApiToken, type ApiTokenSummary } from './tokens.js';
 export { getDag, getDagCached, getDagSource, listDagVersions, type DagDetail, type DagVersionSummary } from './dag-details.js';
 export {
   getRunSummary,
@@ -52,9 +53,10 @@ export {
   type TaskTrySummary,
   type XcomEntry,
 } from './run-queries.js';
-export { DEFAULT_POOL, createPool, deletePool, getPool, listPools, updatePool, type PoolSummary } from './pools.js';
-export { createVariable, deleteVariable, getVariable, listVariables, setVariable, type VariableSummary } from './variables.js';
+export { DEFAULT_POOL, countPools, createPool, deletePool, getPool, listPools, updatePool, type PoolSummary } from './pools.js';
+export { countVariables, createVariable, deleteVariable, getVariable, listVariables, setVariable, type VariableSummary } from './variables.js';
 export {
+  countConnections,
   createConnection,
   deleteConnection,
   getConnection,
@@ -66,14 +68,17 @@ export {
 export { MASK, isSensitiveName, maskSensitive } from './secrets.js';
 export {
   cancelBackfill,
+  countBackfills,
   createBackfill,
   getBackfill,
   listBackfills,
   type BackfillCreation,
+  type BackfillFilter,
   type BackfillRequest,
   type BackfillSummary,
   type PlannedBackfillRun,
 } from './backfill.js';
+export { type ListPage } from './paging.js';
 export { advanceBackfills } from './backfill-runner.js';
 export { previewCancel, previewClear, previewMark, type ActionPreview } from './action-preview.js';
 export { getGrid, type GridCellRow, type GridData, type GridQuery, type GridRun } from './grid.js';

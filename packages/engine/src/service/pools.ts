@@ -5,6 +5,7 @@ import { AlreadyExistsError, InvalidInputError, InvalidStateError, NotFoundError
 import type { EngineContext } from '../scheduler/context.js';
 import { queueScheduled } from '../scheduler/queue-scheduled.js';
 import { recordAudit, type Actor } from './audit.js';
+import { pageBounds, type ListPage } from './paging.js';
 
 /** The pool every task uses unless it names another; it cannot be deleted. */
 export const DEFAULT_POOL = 'default_pool';
@@ -32,8 +33,10 @@ function checkSlots(slots: number): void {
   if (!Number.isInteger(slots) || slots < -1) throw new InvalidInputError('slots', `expected a whole number ≥ 0, or -1 for unlimited, got ${slots}`);
 }
 
-/** Every pool with its usage, by name (or only `name`). */
-export async function listPools(db: Kysely<Database>, name?: string): Promise<PoolSummary[]> {
+/** Pools with their usage, by name: every one, one page of them, or only `name`. */
+export async function listPools(db: Kysely<Database>, options: ListPage & { name?: string } = {}): Promise<PoolSummary[]> {
+  const { name } = options;
+  const { limit, offset } = pageBounds(options);
   const rows = await sql<{ name: string; slots: number; description: string | null; running: number; queued: number; scheduled: number }>`
     SELECT p.name, p.slots, p.description,
            coalesce(sum(t.pool_slots) FILTER (WHERE t.state = 'running'), 0)::int AS running,
@@ -42,7 +45,8 @@ export async function listPools(db: Kysely<Database>, name?: string): Promise<Po
       FROM tributary.pool p
       LEFT JOIN tributary.task_instance t ON t.pool = p.name AND t.state IN ('running', 'queued', 'scheduled')
      ${name === undefined ? sql`` : sql`WHERE p.name = ${name}`}
-     GROUP BY p.name ORDER BY p.name`.execute(db);
+     GROUP BY p.name ORDER BY p.name
+     LIMIT ${limit} OFFSET ${offset}`.execute(db);
   return rows.rows.map((r) => ({
     name: r.name,
     slots: r.slots,
@@ -54,9 +58,15 @@ export async function listPools(db: Kysely<Database>, name?: string): Promise<Po
   }));
 }
 
+/** How many pools there are. */
+export async function countPools(db: Kysely<Database>): Promise<number> {
+  const row = await db.selectFrom('tributary.pool').select((eb) => eb.fn.countAll<string>().as('n')).executeTakeFirstOrThrow();
+  return Number(row.n);
+}
+
 /** One pool with its usage; `NotFoundError` when unknown. */
 export async function getPool(db: Kysely<Database>, name: string): Promise<PoolSummary> {
-  const pool = (await listPools(db, name))[0];
+  const pool = (await listPools(db, { name }))[0];
   if (!pool) throw new NotFoundError(`pool '${name}'`, { field: 'name' });
   return pool;
 }

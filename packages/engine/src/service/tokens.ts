@@ -4,6 +4,7 @@ import type { Database, UserRole } from '../db/schema.js';
 import { withTransaction } from '../db/transaction.js';
 import { InvalidInputError, NotFoundError } from '../errors.js';
 import { recordAudit, type Actor } from './audit.js';
+import { pageBounds, type ListPage } from './paging.js';
 
 /** Every API token starts with this, so a leaked one is easy to recognise (and to scan for). */
 export const API_TOKEN_PREFIX = 'trb_';
@@ -52,16 +53,31 @@ export async function createApiToken(
   });
 }
 
-/** API tokens, of one user or of everyone. */
-export async function listApiTokens(db: Kysely<Database>, username?: string): Promise<ApiTokenSummary[]> {
+/** API tokens, oldest first, of one user (`username`) or of everyone: all of them, or one page. */
+export async function listApiTokens(db: Kysely<Database>, options: ListPage & { username?: string } = {}): Promise<ApiTokenSummary[]> {
+  const { username } = options;
+  const { limit, offset } = pageBounds(options);
   let query = db
     .selectFrom('tributary.api_token as t')
     .innerJoin('tributary.web_user as u', 'u.id', 't.user_id')
     .select(['t.id', 'u.username', 't.name', 't.prefix', 't.created_at', 't.expires_at', 't.last_used_at'])
-    .orderBy('t.id');
+    .orderBy('t.id')
+    .$if(limit !== null, (q) => q.limit(limit!))
+    .offset(offset);
   if (username !== undefined) query = query.where('u.username', '=', username);
   const rows = await query.execute();
   return rows.map((r) => ({ id: r.id, username: r.username, name: r.name, prefix: r.prefix, createdAt: r.created_at, expiresAt: r.expires_at, lastUsedAt: r.last_used_at }));
+}
+
+/** How many API tokens there are, of one user or of everyone. */
+export async function countApiTokens(db: Kysely<Database>, username?: string): Promise<number> {
+  const row = await db
+    .selectFrom('tributary.api_token as t')
+    .innerJoin('tributary.web_user as u', 'u.id', 't.user_id')
+    .select((eb) => eb.fn.countAll<string>().as('n'))
+    .$if(username !== undefined, (q) => q.where('u.username', '=', username!))
+    .executeTakeFirstOrThrow();
+  return Number(row.n);
 }
 
 /** Revoke a token; when `username` is given it must be theirs. */

@@ -1,8 +1,9 @@
 import type { Kysely } from 'kysely';
 import type { Database, UserRole } from '../db/schema.js';
 import { withTransaction } from '../db/transaction.js';
-import { AlreadyExistsError, InvalidInputError, NotFoundError } from '../errors.js';
+import { AlreadyExistsError, InvalidInputError, InvalidStateError, NotFoundError } from '../errors.js';
 import { recordAudit, type Actor } from './audit.js';
+import { pageBounds, type ListPage } from './paging.js';
 import { hashPassword, verifyPassword } from './passwords.js';
 
 /** Roles from least to most privileged; each can do everything the ones before it can. */
@@ -50,9 +51,10 @@ function summarize(row: UserRow): UserSummary {
 
 const USER_COLUMNS = ['id', 'username', 'role', 'disabled', 'created_at', 'last_login_at'] as const;
 
-/** Every user, by name. */
-export async function listUsers(db: Kysely<Database>): Promise<UserSummary[]> {
-  const rows = await db.selectFrom('tributary.web_user').select(USER_COLUMNS).orderBy('username').execute();
+/** Users by name: every one, or one page. */
+export async function listUsers(db: Kysely<Database>, page: ListPage = {}): Promise<UserSummary[]> {
+  const { limit, offset } = pageBounds(page);
+  const rows = await db.selectFrom('tributary.web_user').select(USER_COLUMNS).orderBy('username').$if(limit !== null, (q) => q.limit(limit!)).offset(offset).execute();
   return rows.map(summarize);
 }
 
@@ -126,6 +128,19 @@ export async function updateUser(db: Kysely<Database>, username: string, changes
     await recordAudit(trx, actor, { action: 'user_update', object: `user:${username}`, details });
     return summarize(row);
   });
+}
+
+/**
+ * Refuse what a signed-in admin must not do to their own account from the monitor or the REST API:
+ * disable it, take away its admin role, or delete it (another admin can), so nobody locks the last
+ * admin out by accident. Throws `InvalidStateError` naming the field.
+ */
+export function checkOwnAccountChange(signedIn: string, username: string, change: UserChanges | 'delete'): void {
+  if (signedIn !== username) return;
+  if (change === 'delete') throw new InvalidStateError('you cannot delete yourself (another admin can)', { field: 'username' });
+  if (change.disabled || (change.role !== undefined && change.role !== 'admin')) {
+    throw new InvalidStateError('you cannot disable yourself or take away your own admin role (another admin can)', { field: change.disabled ? 'disabled' : 'role' });
+  }
 }
 
 /** Delete a user with their sessions and API tokens. */

@@ -1,8 +1,8 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { listAuditLog } from '../../service/audit.js';
-import { listImportErrors } from '../../service/dags.js';
-import { createApiToken, listApiTokens, revokeApiToken, type ApiTokenSummary } from '../../service/tokens.js';
-import { USER_ROLES, createUser, deleteUser, getUser, listUsers, updateUser, hasRole, type UserSummary } from '../../service/users.js';
+import { countImportErrors, listImportErrors } from '../../service/dags.js';
+import { countApiTokens, createApiToken, listApiTokens, revokeApiToken, type ApiTokenSummary } from '../../service/tokens.js';
+import { USER_ROLES, checkOwnAccountChange, countUsers, createUser, deleteUser, getUser, listUsers, updateUser, hasRole, type UserSummary } from '../../service/users.js';
 import { requestActor, requireRole } from '../auth/middleware.js';
 import { WebError } from '../errors.js';
 import { body, ERROR_RESPONSES, iso, json, PageQuery, type Api } from './common.js';
@@ -44,8 +44,12 @@ export function registerAdminRoutes(api: Api): void {
   const admin = requireRole('admin');
 
   api.openapi(
-    createRoute({ method: 'get', path: '/users', tags: ['users'], summary: 'Users', middleware: [admin] as const, responses: { 200: json(z.object({ users: z.array(UserSchema) }), 'By name'), ...ERROR_RESPONSES } }),
-    async (c) => c.json({ users: (await listUsers(c.get('engine').db)).map(userJson) }, 200),
+    createRoute({ method: 'get', path: '/users', tags: ['users'], summary: 'Users', middleware: [admin] as const, request: { query: PageQuery }, responses: { 200: json(z.object({ users: z.array(UserSchema), total: z.number().int() }), 'One page, by name'), ...ERROR_RESPONSES } }),
+    async (c) => {
+      const { db } = c.get('engine');
+      const [users, total] = await Promise.all([listUsers(db, c.req.valid('query')), countUsers(db)]);
+      return c.json({ users: users.map(userJson), total }, 200);
+    },
   );
   api.openapi(
     createRoute({ method: 'post', path: '/users', tags: ['users'], summary: 'Create a user', middleware: [admin] as const, request: { body: body(UserCreate) }, responses: { 201: json(UserSchema, 'Created'), ...ERROR_RESPONSES } }),
@@ -60,9 +64,7 @@ export function registerAdminRoutes(api: Api): void {
     async (c) => {
       const { username } = c.req.valid('param');
       const changes = c.req.valid('json');
-      if (username === c.get('user')!.username && (changes.disabled || (changes.role && changes.role !== 'admin'))) {
-        throw new WebError(409, 'INVALID_STATE', 'you cannot disable yourself or take away your own admin role (another admin can)', changes.disabled ? 'disabled' : 'role');
-      }
+      checkOwnAccountChange(c.get('user')!.username, username, changes);
       return c.json(userJson(await updateUser(c.get('engine').db, username, changes, requestActor(c))), 200);
     },
   );
@@ -70,7 +72,7 @@ export function registerAdminRoutes(api: Api): void {
     createRoute({ method: 'delete', path: '/users/{username}', tags: ['users'], summary: 'Delete a user with their sessions and tokens', middleware: [admin] as const, request: { params: UserPath }, responses: { 204: { description: 'Deleted' }, ...ERROR_RESPONSES } }),
     async (c) => {
       const { username } = c.req.valid('param');
-      if (username === c.get('user')!.username) throw new WebError(409, 'INVALID_STATE', 'you cannot delete yourself', 'username');
+      checkOwnAccountChange(c.get('user')!.username, username, 'delete');
       await deleteUser(c.get('engine').db, username, requestActor(c));
       return c.body(null, 204);
     },
@@ -83,14 +85,17 @@ export function registerAdminRoutes(api: Api): void {
       tags: ['tokens'],
       summary: "The caller's API tokens (admins: ?all=true for everyone's)",
       middleware: [reader] as const,
-      request: { query: z.object({ all: z.enum(['true', 'false']).optional() }) },
-      responses: { 200: json(z.object({ tokens: z.array(TokenSchema) }), 'Tokens (never their secret)'), ...ERROR_RESPONSES },
+      request: { query: PageQuery.extend({ all: z.enum(['true', 'false']).optional() }) },
+      responses: { 200: json(z.object({ tokens: z.array(TokenSchema), total: z.number().int() }), 'One page of tokens, oldest first (never their secret)'), ...ERROR_RESPONSES },
     }),
     async (c) => {
       const user = c.get('user')!;
-      const all = c.req.valid('query').all === 'true';
-      if (all && !hasRole(user.role, 'admin')) throw new WebError(403, 'FORBIDDEN', 'only admins can list every token', 'all');
-      return c.json({ tokens: (await listApiTokens(c.get('engine').db, all ? undefined : user.username)).map(tokenJson) }, 200);
+      const { all, limit, offset } = c.req.valid('query');
+      if (all === 'true' && !hasRole(user.role, 'admin')) throw new WebError(403, 'FORBIDDEN', 'only admins can list every token', 'all');
+      const username = all === 'true' ? undefined : user.username;
+      const { db } = c.get('engine');
+      const [tokens, total] = await Promise.all([listApiTokens(db, { username, limit, offset }), countApiTokens(db, username)]);
+      return c.json({ tokens: tokens.map(tokenJson), total }, 200);
     },
   );
   api.openapi(
@@ -152,8 +157,16 @@ export function registerAdminRoutes(api: Api): void {
       tags: ['dags'],
       summary: 'DAG files that failed to load',
       middleware: [reader] as const,
-      responses: { 200: json(z.object({ importErrors: z.array(z.object({ file: z.string(), message: z.string(), occurredAt: z.string() }).openapi('ImportError')) }), 'By file'), ...ERROR_RESPONSES },
+      request: { query: PageQuery },
+      responses: {
+        200: json(z.object({ importErrors: z.array(z.object({ file: z.string(), message: z.string(), occurredAt: z.string() }).openapi('ImportError')), total: z.number().int() }), 'One page, by file'),
+        ...ERROR_RESPONSES,
+      },
     }),
-    async (c) => c.json({ importErrors: (await listImportErrors(c.get('engine').db)).map((e) => ({ ...e, occurredAt: e.occurredAt.toISOString() })) }, 200),
+    async (c) => {
+      const { db } = c.get('engine');
+      const [errors, total] = await Promise.all([listImportErrors(db, c.req.valid('query')), countImportErrors(db)]);
+      return c.json({ importErrors: errors.map((e) => ({ ...e, occurredAt: e.occurredAt.toISOString() })), total }, 200);
+    },
   );
 }

@@ -1,9 +1,9 @@
 import { createRoute, z } from '@hono/zod-openapi';
-import { createConnection, deleteConnection, getConnection, listConnections, updateConnection, type ConnectionSummary } from '../../service/connections.js';
-import { createPool, deletePool, getPool, listPools, updatePool } from '../../service/pools.js';
-import { createVariable, deleteVariable, getVariable, listVariables, setVariable, type VariableSummary } from '../../service/variables.js';
+import { countConnections, createConnection, deleteConnection, getConnection, listConnections, updateConnection, type ConnectionSummary } from '../../service/connections.js';
+import { countPools, createPool, deletePool, getPool, listPools, updatePool } from '../../service/pools.js';
+import { countVariables, createVariable, deleteVariable, getVariable, listVariables, setVariable, type VariableSummary } from '../../service/variables.js';
 import { requestActor, requireRole } from '../auth/middleware.js';
-import { body, ERROR_RESPONSES, json, type Api } from './common.js';
+import { body, ERROR_RESPONSES, json, PageQuery, type Api } from './common.js';
 
 const PoolSchema = z
   .object({
@@ -56,8 +56,12 @@ export function registerResourceRoutes(api: Api): void {
 
   // Pools
   api.openapi(
-    createRoute({ method: 'get', path: '/pools', tags: ['pools'], summary: 'Pools with open, queued, running and scheduled slots', middleware: [reader] as const, responses: { 200: json(z.object({ pools: z.array(PoolSchema) }), 'By name'), ...ERROR_RESPONSES } }),
-    async (c) => c.json({ pools: await listPools(c.get('engine').db) }, 200),
+    createRoute({ method: 'get', path: '/pools', tags: ['pools'], summary: 'Pools with open, queued, running and scheduled slots', middleware: [reader] as const, request: { query: PageQuery }, responses: { 200: json(z.object({ pools: z.array(PoolSchema), total: z.number().int() }), 'One page, by name'), ...ERROR_RESPONSES } }),
+    async (c) => {
+      const { db } = c.get('engine');
+      const [pools, total] = await Promise.all([listPools(db, c.req.valid('query')), countPools(db)]);
+      return c.json({ pools, total }, 200);
+    },
   );
   api.openapi(
     createRoute({ method: 'post', path: '/pools', tags: ['pools'], summary: 'Create a pool', middleware: [admin] as const, request: { body: body(PoolCreate) }, responses: { 201: json(PoolSchema, 'Created'), ...ERROR_RESPONSES } }),
@@ -81,8 +85,12 @@ export function registerResourceRoutes(api: Api): void {
 
   // Variables
   api.openapi(
-    createRoute({ method: 'get', path: '/variables', tags: ['variables'], summary: 'Variables (values of secret-looking keys masked)', middleware: [reader] as const, responses: { 200: json(z.object({ variables: z.array(VariableSchema) }), 'By key'), ...ERROR_RESPONSES } }),
-    async (c) => c.json({ variables: (await listVariables(c.get('engine').db)).map(variableJson) }, 200),
+    createRoute({ method: 'get', path: '/variables', tags: ['variables'], summary: 'Variables (values of secret-looking keys masked)', middleware: [reader] as const, request: { query: PageQuery }, responses: { 200: json(z.object({ variables: z.array(VariableSchema), total: z.number().int() }), 'One page, by key'), ...ERROR_RESPONSES } }),
+    async (c) => {
+      const { db } = c.get('engine');
+      const [variables, total] = await Promise.all([listVariables(db, c.req.valid('query')), countVariables(db)]);
+      return c.json({ variables: variables.map(variableJson), total }, 200);
+    },
   );
   api.openapi(
     createRoute({ method: 'post', path: '/variables', tags: ['variables'], summary: 'Create a variable', middleware: [admin] as const, request: { body: body(VariableCreate) }, responses: { 201: json(VariableSchema, 'Created'), ...ERROR_RESPONSES } }),
@@ -109,8 +117,12 @@ export function registerResourceRoutes(api: Api): void {
 
   // Connections
   api.openapi(
-    createRoute({ method: 'get', path: '/connections', tags: ['connections'], summary: 'Connections (passwords and secret extras masked)', middleware: [reader] as const, responses: { 200: json(z.object({ connections: z.array(ConnectionSchema) }), 'By id'), ...ERROR_RESPONSES } }),
-    async (c) => c.json({ connections: (await listConnections(c.get('engine').db)).map(connectionJson) }, 200),
+    createRoute({ method: 'get', path: '/connections', tags: ['connections'], summary: 'Connections (passwords and secret extras masked)', middleware: [reader] as const, request: { query: PageQuery }, responses: { 200: json(z.object({ connections: z.array(ConnectionSchema), total: z.number().int() }), 'One page, by id'), ...ERROR_RESPONSES } }),
+    async (c) => {
+      const { db } = c.get('engine');
+      const [connections, total] = await Promise.all([listConnections(db, c.req.valid('query')), countConnections(db)]);
+      return c.json({ connections: connections.map(connectionJson), total }, 200);
+    },
   );
   api.openapi(
     createRoute({ method: 'post', path: '/connections', tags: ['connections'], summary: 'Create a connection', middleware: [admin] as const, request: { body: body(ConnectionCreate) }, responses: { 201: json(ConnectionSchema, 'Created (masked)'), ...ERROR_RESPONSES } }),

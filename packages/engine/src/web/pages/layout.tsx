@@ -3,20 +3,23 @@ import type { Context } from 'hono';
 import { raw } from 'hono/html';
 import type { Child } from 'hono/jsx';
 import { CSRF_FIELD, csrfToken, htmxCsrfHeaders } from '../auth/csrf.js';
+import { hasRole } from '../../service/users.js';
 import type { WebEnv } from '../types.js';
 import { flashOf } from './access.js';
 import { assetUrl } from './assets.js';
 
 /** Sections of the top navigation. */
-export type NavSection = 'dags' | 'runs' | 'backfills' | 'pools' | 'variables' | 'connections' | 'audit';
+export type NavSection = 'dags' | 'runs' | 'backfills' | 'pools' | 'variables' | 'connections' | 'users' | 'audit';
 
-const NAV: readonly [NavSection, string, string][] = [
+// The last entry says whether only admins see it.
+const NAV: readonly [NavSection, string, string, boolean?][] = [
   ['dags', 'DAGs', '/'],
   ['runs', 'Runs', '/runs'],
   ['backfills', 'Backfills', '/backfills'],
   ['pools', 'Pools', '/pools'],
   ['variables', 'Variables', '/variables'],
   ['connections', 'Connections', '/connections'],
+  ['users', 'Users', '/users', true],
   ['audit', 'Audit log', '/audit-log'],
 ];
 
@@ -38,7 +41,7 @@ function TopBar({ c, section }: { c: Context<WebEnv>; section?: NavSection }) {
         <span class="logo" aria-hidden="true"></span>Tributary
       </a>
       <nav aria-label="Main">
-        {NAV.map(([key, label, href]) => (
+        {NAV.filter(([, , , adminOnly]) => !adminOnly || hasRole(user.role, 'admin')).map(([key, label, href]) => (
           <a href={href} class={key === section ? 'active' : undefined} aria-current={key === section ? 'page' : undefined}>
             {label}
           </a>

@@ -45,3 +45,15 @@ export function intParam(value: string | undefined, fallback: number, min = 0, m
   const n = Number(value);
   return n < min || n > max ? fallback : n;
 }
+
+/** What the admin pages manage. */
+export type AdminList = 'pools' | 'variables' | 'connections' | 'users';
+
+/**
+ * A page of an admin list: the list, `new`, one object, or an action on it
+ * (`/pools/new`, `/variables/db%2Furl/edit`, `/users/ana/delete`).
+ */
+export function adminPath(list: AdminList, id?: string, action?: string): string {
+  if (id === undefined) return `/${list}${action ? `/${action}` : ''}`;
+  return `/${list}/${seg(id)}${action ? `/${action}` : ''}`;
+}
