@@ -5,7 +5,7 @@ import { getTaskLogs } from '../../service/logs.js';
 import { getRunSummary, getTaskInstance, getTaskXcom, listRuns, listTaskTries } from '../../service/run-queries.js';
 import { listTaskInstances } from '../../service/runs.js';
 import { requestActor, requireRole } from '../auth/middleware.js';
-import { body, ERROR_RESPONSES, json, PageQuery, type Api } from './common.js';
+import { body, ERROR_RESPONSES, int32, json, PageQuery, type Api } from './common.js';
 import {
   ChangedSchema,
   RunSchema,
@@ -21,7 +21,7 @@ import {
 const path = (name: string, example: string) => z.string().openapi({ param: { name, in: 'path' }, example });
 const RunPath = z.object({ dagId: path('dagId', 'etl'), runId: path('runId', 'manual__2024-05-01T06:30:00.000Z') });
 const TaskPath = RunPath.extend({ taskId: path('taskId', 'load') });
-const MapIndexQuery = z.object({ mapIndex: z.coerce.number().int().min(-1).default(-1).openapi({ description: 'Index of a mapped task instance; -1 when not mapped' }) });
+const MapIndexQuery = z.object({ mapIndex: int32(-1).default(-1).openapi({ description: 'Index of a mapped task instance; -1 when not mapped' }) });
 
 const Selection = z.object({
   taskIds: z.array(z.string().min(1)).min(1).optional().openapi({ description: 'Tasks to act on; every task of the run when left out' }),
@@ -146,7 +146,7 @@ export function registerRunRoutes(api: Api): void {
       request: {
         params: TaskPath,
         query: MapIndexQuery.extend({
-          try: z.coerce.number().int().min(1).optional().openapi({ description: 'One try; every try when left out' }),
+          try: int32(1).optional().openapi({ description: 'One try; every try when left out' }),
           after: z.coerce.number().int().min(0).default(0).openapi({ description: 'Only lines after this id (the `next` of the previous page)' }),
           limit: z.coerce.number().int().min(1).max(10_000).default(1000),
         }),
