@@ -32,7 +32,18 @@ const ClearBody = Selection.extend({ onlyFailed: z.boolean().default(false) }).s
 const MarkBody = Selection.extend({ state: z.enum(['success', 'failed']), taskIds: z.array(z.string().min(1)).min(1) }).strict().openapi('MarkRequest');
 
 const LogLine = z.object({ id: z.number().int(), tryNumber: z.number().int(), at: z.string(), level: z.string(), message: z.string() }).openapi('LogLine');
-const Xcom = z.object({ key: z.string(), value: z.unknown(), sizeBytes: z.number().int(), createdAt: z.string() }).openapi('XCom');
+const Xcom = z
+  .object({
+    key: z.string(),
+    value: z.unknown().openapi({ description: 'The value; an offloaded one is read back from the object store' }),
+    sizeBytes: z.number().int(),
+    createdAt: z.string(),
+    storedAt: z
+      .object({ bucket: z.string(), key: z.string() })
+      .nullable()
+      .openapi({ description: 'Where an offloaded value is in the object store (`xcomOffload`); null when it is in the database' }),
+  })
+  .openapi('XCom');
 
 /** Runs and task instances: list, get, cancel, clear, mark, tries, logs, XCom. @internal */
 export function registerRunRoutes(api: Api): void {
@@ -163,7 +174,8 @@ export function registerRunRoutes(api: Api): void {
   api.openapi(
     createRoute({ method: 'get', path: '/dags/{dagId}/runs/{runId}/tasks/{taskId}/xcom', tags: ['task instances'], summary: 'The result and other XCom entries of a task instance', middleware: [reader] as const, request: { params: TaskPath, query: MapIndexQuery }, responses: { 200: json(z.object({ entries: z.array(Xcom) }), 'By key'), ...ERROR_RESPONSES } }),
     async (c) => {
-      const entries = await getTaskXcom(c.get('engine').db, { ...c.req.valid('param'), ...c.req.valid('query') });
+      const engine = c.get('engine');
+      const entries = await getTaskXcom(engine.db, { ...c.req.valid('param'), ...c.req.valid('query') }, { xcom: engine.context.xcom });
       return c.json({ entries: entries.map((e) => ({ ...e, createdAt: e.createdAt.toISOString() })) }, 200);
     },
   );
