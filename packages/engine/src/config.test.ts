@@ -13,6 +13,7 @@ describe('resolveEngineConfig', () => {
       heartbeatIntervalMs: DEFAULT_ENGINE_CONFIG.heartbeatIntervalMs,
       heartbeatTimeoutMs: DEFAULT_ENGINE_CONFIG.heartbeatTimeoutMs,
       xcomMaxBytes: 1_048_576,
+      xcomOffload: null,
       logLevel: 'info',
     });
     expect(config.worker).toEqual({ queues: ['default'], concurrency: 16, shutdownGraceMs: 30_000 });
@@ -41,9 +42,26 @@ describe('resolveEngineConfig', () => {
     [{ heartbeatIntervalMs: 10_000, heartbeatTimeoutMs: 15_000 }, "config 'heartbeatTimeoutMs': must be more than twice heartbeatIntervalMs"],
     [{ logLevel: 'loud' }, "config 'logLevel'"],
     [{ plugins: ['@tributary/plugins-discovery', 42] }, "config 'plugins.1': expected an npm package name or a plugin object (definePlugin())"],
+    [{ xcomOffload: { thresholdBytes: 2_000_000 } }, "config 'xcomOffload.thresholdBytes': must be at most xcomMaxBytes (1048576), got 2000000"],
+    [{ xcomOffload: { thresholdBytes: 1000, maxBytes: 10 } }, "config 'xcomOffload.maxBytes': must be at least thresholdBytes (1000), got 10"],
+    [{ xcomOffload: { bucket: '../up' } }, "config 'xcomOffload.bucket': expected 1-63 letters"],
+    [{ xcomOffload: { treshold: 1 } }, "config 'xcomOffload'"],
+    [
+      { xcomOffload: {}, objectStore: { stat: async () => null, list: async () => [], put: async () => ({}) } },
+      "config 'xcomOffload': needs an object store with get() and put()",
+    ],
   ])('names the bad field: %j', (options, message) => {
     expect(() => resolveEngineConfig(options as never, {})).toThrow(ConfigError);
     expect(() => resolveEngineConfig(options as never, {})).toThrow(message);
+  });
+
+  it('turns XCom offload on with `{}`: the threshold is xcomMaxBytes, the cap 256 MiB, the bucket tributary', () => {
+    expect(resolveEngineConfig({ xcomOffload: {} }, {}).xcomOffload).toEqual({ thresholdBytes: 1_048_576, maxBytes: 268_435_456, bucket: 'tributary' });
+    expect(resolveEngineConfig({ xcomMaxBytes: 2048, xcomOffload: { thresholdBytes: 1024, bucket: 'results' } }, {}).xcomOffload).toEqual({
+      thresholdBytes: 1024,
+      maxBytes: 268_435_456,
+      bucket: 'results',
+    });
   });
 
   it('names a bad environment variable', () => {

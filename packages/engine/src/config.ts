@@ -7,6 +7,7 @@ import { resolveKubernetesConfig, type KubernetesConfig, type ResolvedKubernetes
 import type { TributaryPlugin } from './plugin/plugin.js';
 import { LocalDirectoryObjectStore } from './storage/local-object-store.js';
 import type { ObjectStore } from './storage/object-store.js';
+import { resolveXcomOffloadConfig, type ResolvedXcomOffloadConfig, type XcomOffloadConfig } from './storage/xcom-store.js';
 import { DEFAULT_SCHEDULER_CONFIG, type SchedulerConfig } from './scheduler/scheduler.js';
 import { DEFAULT_WORKER_CONFIG, type WorkerConfig } from './worker/worker.js';
 
@@ -60,10 +61,21 @@ export interface EngineConfig {
    */
   heartbeatTimeoutMs?: number;
   /**
-   * Largest task result stored as XCom, in bytes.
+   * Largest task result stored as XCom in the database, in bytes. Without `xcomOffload`, a larger
+   * result fails its task (`XCOM_TOO_LARGE`).
    * @defaultValue 1048576
    */
   xcomMaxBytes?: number;
+  /**
+   * Offload large task results to `objectStore`: a result over `thresholdBytes` (default
+   * `xcomMaxBytes`) is written to the object store as `xcom/<dag>/<run>/<task>/<map index>/<try>.json`
+   * in `bucket` (default `'tributary'`) and its XCom row holds a reference; downstream tasks,
+   * templates, the REST API and `dags test` read it back transparently. Results over `maxBytes`
+   * (default 256 MiB) fail the task. `{}` turns it on with every default; null leaves it off.
+   * The object store needs `get` as well as `put`. The engine does not delete offloaded objects.
+   * @defaultValue null (off)
+   */
+  xcomOffload?: XcomOffloadConfig | null;
   /**
    * Most instances a mapped task may expand into (Airflow's `max_map_length`); a task's own
    * `maxMapLength` option overrides it. A longer input fails the task with an error naming the cap.
@@ -93,7 +105,7 @@ export interface EngineConfig {
   /** The Kubernetes cluster of the `kubernetes` executor and the `kubernetesPod` operator (see docs/executors.md). */
   kubernetes?: KubernetesConfig;
   /**
-   * The object store the `objectSensor` watches: an {@link ObjectStore} (e.g. an S3 adapter), or
+   * The object store the `objectSensor` watches and `xcomOffload` writes to: an {@link ObjectStore} (e.g. an S3 adapter), or
    * `{ root }`, a local directory (relative to `projectDir`) holding a folder per bucket.
    * @defaultValue a local directory: `<dataDir>/objects`
    */
@@ -113,6 +125,7 @@ export interface ResolvedEngineConfig {
   readonly heartbeatIntervalMs: number;
   readonly heartbeatTimeoutMs: number;
   readonly xcomMaxBytes: number;
+  readonly xcomOffload: ResolvedXcomOffloadConfig | null;
   readonly maxMapLength: number;
   readonly callbackTimeoutMs: number;
   readonly logLevel: NonNullable<EngineConfig['logLevel']>;
@@ -165,6 +178,15 @@ const schema = z
     heartbeatIntervalMs: positiveInt.optional(),
     heartbeatTimeoutMs: positiveInt.optional(),
     xcomMaxBytes: positiveInt.optional(),
+    xcomOffload: z
+      .object({
+        thresholdBytes: positiveInt.optional(),
+        maxBytes: positiveInt.optional(),
+        bucket: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/, "expected 1-63 letters, digits, '.', '_' or '-'").optional(),
+      })
+      .strict()
+      .nullable()
+      .optional(),
     maxMapLength: positiveInt.optional(),
     callbackTimeoutMs: positiveInt.optional(),
     logLevel: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).optional(),
@@ -177,7 +199,7 @@ const schema = z
       .union([
         z.object({ root: z.string().min(1) }).strict(),
         z.custom<ObjectStore>((v) => typeof (v as ObjectStore | null)?.stat === 'function' && typeof (v as ObjectStore).list === 'function'),
-      ], { error: 'expected { root: directory } or an object store (stat, list, put)' })
+      ], { error: 'expected { root: directory } or an object store (stat, list, put, get)' })
       .optional(),
   })
   .strict();
@@ -229,6 +251,11 @@ export function resolveEngineConfig(config: EngineConfig = {}, env: NodeJS.Proce
       : typeof (store as ObjectStore).stat === 'function'
         ? (store as ObjectStore)
         : new LocalDirectoryObjectStore(absolute((store as { root: string }).root));
+  const xcomMaxBytes = config.xcomMaxBytes ?? DEFAULT_ENGINE_CONFIG.xcomMaxBytes;
+  const xcomOffload = resolveXcomOffloadConfig(config.xcomOffload, xcomMaxBytes);
+  if (xcomOffload && (typeof objectStore.get !== 'function' || typeof objectStore.put !== 'function')) {
+    throw new ConfigError('needs an object store with get() and put() (see objectStore)', 'xcomOffload');
+  }
   return Object.freeze({
     databaseUrl,
     projectDir,
@@ -248,7 +275,8 @@ export function resolveEngineConfig(config: EngineConfig = {}, env: NodeJS.Proce
     }),
     heartbeatIntervalMs,
     heartbeatTimeoutMs,
-    xcomMaxBytes: config.xcomMaxBytes ?? DEFAULT_ENGINE_CONFIG.xcomMaxBytes,
+    xcomMaxBytes,
+    xcomOffload,
     maxMapLength: config.maxMapLength ?? envInt(env, 'TRIBUTARY_MAX_MAP_LENGTH') ?? DEFAULT_ENGINE_CONFIG.maxMapLength,
     callbackTimeoutMs: config.callbackTimeoutMs ?? DEFAULT_ENGINE_CONFIG.callbackTimeoutMs,
     logLevel,

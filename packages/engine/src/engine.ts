@@ -25,6 +25,7 @@ import { RetryWaker } from './scheduler/retry-waker.js';
 import { Scheduler } from './scheduler/scheduler.js';
 import { wakeRetry } from './scheduler/task-transitions.js';
 import { triggerDag, type TriggerOptions } from './service/runs.js';
+import { XcomStore } from './storage/xcom-store.js';
 import { runTaskInstance, type TaskTryRef, type TaskTryResult } from './worker/run-task-instance.js';
 import { Worker, type WorkerConfig } from './worker/worker.js';
 
@@ -84,6 +85,7 @@ export class Tributary {
       versions: new VersionCache(database.db),
       timings: { heartbeatIntervalMs: config.heartbeatIntervalMs, heartbeatTimeoutMs: config.heartbeatTimeoutMs },
       xcomMaxBytes: config.xcomMaxBytes,
+      xcom: new XcomStore({ objectStore: config.objectStore, xcomMaxBytes: config.xcomMaxBytes, offload: config.xcomOffload }),
       maxMapLength: config.maxMapLength,
       callbacks: new CallbackRunner({ dags: this.#dagBag, db: database.db, log, timeoutMs: config.callbackTimeoutMs }),
     };

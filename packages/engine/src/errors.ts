@@ -116,6 +116,12 @@ export class TemplateError extends TributaryError {
   }
 }
 
+/**
+ * A task's result could not be stored as XCom (`XCOM_NOT_JSON`, `XCOM_TOO_LARGE`,
+ * `XCOM_OFFLOAD_FAILED`), or an offloaded one could not be read back (`XCOM_OBJECT_MISSING`).
+ */
+export class XcomError extends TributaryError {}
+
 /** A task was stopped by an operator (mark failed, clear, cancel) while running. */
 export class TaskCancelledError extends TributaryError {
   constructor(dagId: string, taskId: string, reason: string) {

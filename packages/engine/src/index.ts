@@ -5,6 +5,7 @@
 export * from './dag/index.js';
 export * from './errors.js';
 export { DEFAULT_ENGINE_CONFIG, resolveEngineConfig, type EngineConfig, type ResolvedEngineConfig } from './config.js';
+export { DEFAULT_XCOM_OFFLOAD, xcomObjectKey, type ResolvedXcomOffloadConfig, type XcomObjectRef, type XcomOffloadConfig } from './storage/xcom-store.js';
 export { Tributary } from './engine.js';
 export * from './plugin/index.js';
 export {
@@ -44,7 +45,7 @@ export {
 } from './db/index.js';
 export { DagProcessor, discoverDagFiles, parseDagFiles, type FileParseResult, type ParseOptions, type ParseRunSummary } from './processor/index.js';
 export { DEFAULT_SCHEDULER_CONFIG, RunExistsError, Scheduler, type SchedulerConfig } from './scheduler/index.js';
-export { DEFAULT_WORKER_CONFIG, Worker, XcomError, type WorkerConfig } from './worker/index.js';
+export { DEFAULT_WORKER_CONFIG, Worker, type WorkerConfig } from './worker/index.js';
 export { CallbackRunner } from './callback/index.js';
 export { OUTCOME_RECORDED, type Executor, type TaskExecution } from './executor/executor.js';
 export {

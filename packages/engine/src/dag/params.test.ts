@@ -44,6 +44,13 @@ describe('validateParams', () => {
     expect(validateParams('d', null, undefined)).toEqual({});
     expect(() => validateParams('d', null, [1])).toThrow('must be a JSON object, got an array');
   });
+
+  it('refuses a NUL character in any string or key, naming its path, schema or not', () => {
+    expect(() => validateParams('d', null, { a: { b: ['ok', 'x\u0000'] } })).toThrow(
+      "DAG 'd': invalid params: a.b.1 contains a NUL character (U+0000), which cannot be stored",
+    );
+    expect(() => validateParams('d', null, { 'k\u0000': 1 })).toThrow(/params: k\u0000 contains a NUL character/);
+  });
 });
 
 describe('checkParamsSchema', () => {

@@ -119,6 +119,22 @@ function formatIssue(error: ErrorObject): { path: string; message: string } {
 }
 
 /**
+ * The path (`a.b.0`) of the first string or key holding U+0000, or null: PostgreSQL's JSONB (the
+ * run's `conf`) refuses it, so such params are invalid whatever the schema says.
+ */
+function pathWithNul(value: unknown, path: string): string | null {
+  if (typeof value === 'string') return value.includes('\u0000') ? path : null;
+  if (value === null || typeof value !== 'object') return null;
+  for (const [key, item] of Object.entries(value)) {
+    const at = path ? `${path}.${key}` : key;
+    if (key.includes('\u0000')) return at;
+    const found = pathWithNul(item, at);
+    if (found !== null) return found;
+  }
+  return null;
+}
+
+/**
  * Validate run params against a DAG's schema and return them with defaults applied.
  * Throws {@link ParamsValidationError} naming every invalid parameter.
  */
@@ -126,6 +142,10 @@ export function validateParams(dagId: string, schema: ParamsSchema | null, input
   const value: unknown = input === undefined || input === null ? {} : structuredClone(input);
   if (typeof value !== 'object' || Array.isArray(value) || value === null) {
     throw new ParamsValidationError(dagId, [{ path: '', message: `must be a JSON object, got ${Array.isArray(value) ? 'an array' : typeof value}` }]);
+  }
+  const nul = pathWithNul(value, '');
+  if (nul !== null) {
+    throw new ParamsValidationError(dagId, [{ path: nul, message: 'contains a NUL character (U+0000), which cannot be stored' }]);
   }
   if (schema === null) return value as Record<string, unknown>;
   const validate = compileParamsSchema(schema);

@@ -227,9 +227,12 @@ export interface XcomTable {
   task_id: string;
   map_index: Generated<number>;
   key: string;
+  /** The result, or (when `offloaded`) a reference `{ bucket, key, sizeBytes }` to it in the object store. */
   value: ColumnType<unknown, string, string>;
+  /** Size of the result's JSON in bytes (of the result, also when offloaded). */
   size_bytes: number;
   created_at: CreatedAt;
+  offloaded: Generated<boolean>;
 }
 
 export interface TaskLogTable {

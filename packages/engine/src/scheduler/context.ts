@@ -6,6 +6,7 @@ import type { SerializedDag, SerializedTask } from '../dag/types.js';
 import type { Database } from '../db/schema.js';
 import { NotFoundError } from '../errors.js';
 import type { TaskQueue } from '../queue/task-queue.js';
+import type { XcomStore } from '../storage/xcom-store.js';
 
 /** A DAG version ready for scheduling decisions: the serialized DAG with its tasks indexed. */
 export interface DagStructure {
@@ -97,6 +98,8 @@ export interface EngineContext {
   readonly timings: EngineTimings;
   /** Largest task result stored as XCom, in bytes. */
   readonly xcomMaxBytes: number;
+  /** Stores task results (offloading large ones to the object store when configured) and reads them back. */
+  readonly xcom: XcomStore;
   /** Most instances a mapped task may expand into, unless the task sets its own cap. */
   readonly maxMapLength: number;
   /** Runs task and DAG callbacks from DAG files; without one (a bare context), callbacks are not run. */

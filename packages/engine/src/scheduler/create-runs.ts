@@ -5,7 +5,7 @@ import { Batcher, perOwner } from '../db/batcher.js';
 import type { Database, DagRunRow } from '../db/schema.js';
 import { StatisticsRefresher } from '../db/statistics.js';
 import { withTransaction } from '../db/transaction.js';
-import { InvalidStateError, NotFoundError, TributaryError } from '../errors.js';
+import { InvalidInputError, InvalidStateError, NotFoundError, TributaryError } from '../errors.js';
 import { advanceRuns, type AdvanceRequest } from './advance.js';
 import type { DagStructure, EngineContext } from './context.js';
 import { deadlineFor } from './deadlines.js';
@@ -50,6 +50,27 @@ export function defaultRunId(runType: RunType, logicalDate: Date): string {
   return `${runType}__${logicalDate.toISOString()}`;
 }
 
+/** Longest run id (Airflow's limit too). */
+export const MAX_RUN_ID_LENGTH = 250;
+
+/**
+ * Refuse a run id that is empty, longer than {@link MAX_RUN_ID_LENGTH} or holds a control character
+ * (PostgreSQL cannot store U+0000; the others break logs, terminals and URLs). The message gives the
+ * length or position rather than echoing the id.
+ */
+export function checkRunId(runId: string): void {
+  const length = [...runId].length;
+  if (length === 0 || length > MAX_RUN_ID_LENGTH) {
+    throw new InvalidInputError('runId', `expected 1-${MAX_RUN_ID_LENGTH} characters, got ${length}`);
+  }
+  // eslint-disable-next-line no-control-regex
+  const control = /[\u0000-\u001f\u007f]/.exec(runId);
+  if (control) {
+    const code = control[0].charCodeAt(0).toString(16).toUpperCase().padStart(4, '0');
+    throw new InvalidInputError('runId', `must not contain control characters, got U+${code} at position ${control.index + 1}`);
+  }
+}
+
 /** Serialize run creation and starting for one DAG (its `maxActiveRuns` and logical dates). @internal */
 export async function lockDagRuns(trx: Transaction<Database>, dagId: string): Promise<void> {
   await sql`SELECT pg_advisory_xact_lock(hashtextextended(${`tributary.dag-runs:${dagId}`}, 0))`.execute(trx);
@@ -86,6 +107,7 @@ async function planDagRuns(
   for (const { index, input } of entries) {
     const runId = input.runId ?? defaultRunId(input.runType, input.logicalDate);
     try {
+      if (input.runId !== undefined) checkRunId(runId);
       valid.push({ index, input, runId, conf: validateParams(input.dagId, structure.serialized.params, input.params), running: false });
     } catch (error) {
       if (!(error instanceof TributaryError)) throw error;

@@ -2,22 +2,25 @@ import { sql, type Kysely, type Transaction } from 'kysely';
 import { TaskMappingError, checkMapLength, mapLength, resolveExpandValues } from '../dag/mapping.js';
 import type { SerializedTask } from '../dag/types.js';
 import type { Database } from '../db/schema.js';
+import { storedValue, type XcomStore } from '../storage/xcom-store.js';
 import type { DagStructure, EngineContext } from './context.js';
 
 /**
  * Results of tasks of a run, by task id: a task's return value, or for a mapped task the list of its
  * instances' results in map-index order (instances without a result left out, as in Airflow). Tasks
- * without a result are absent (a mapped task's list is then empty).
+ * without a result are absent (a mapped task's list is then empty). Offloaded results are read back
+ * through `xcom`.
  */
 export async function loadTaskResults(
   db: Kysely<Database> | Transaction<Database>,
+  xcom: XcomStore,
   runPk: number,
   taskIds: readonly string[],
   structure: DagStructure,
 ): Promise<Record<string, unknown>> {
   if (taskIds.length === 0) return {};
-  const rows = await sql<{ task_id: string; map_index: number; value: unknown }>`
-    SELECT task_id, map_index, value FROM tributary.xcom
+  const rows = await sql<{ task_id: string; map_index: number; value: unknown; offloaded: boolean }>`
+    SELECT task_id, map_index, value, offloaded FROM tributary.xcom
      WHERE run_pk = ${runPk} AND task_id = ANY(${[...taskIds]}) AND key = 'return_value'
      ORDER BY task_id, map_index`.execute(db);
   const results: Record<string, unknown> = {};
@@ -25,12 +28,12 @@ export async function loadTaskResults(
   for (const row of rows.rows) {
     const list = results[row.task_id];
     if (structure.tasks.get(row.task_id)?.expand) {
-      if (row.map_index >= 0) (list as unknown[]).push(row.value);
+      if (row.map_index >= 0) (list as unknown[]).push(storedValue(row));
     } else if (row.map_index === -1) {
-      results[row.task_id] = row.value;
+      results[row.task_id] = storedValue(row);
     }
   }
-  return results;
+  return xcom.resolveAll(results, structure.serialized.dagId);
 }
 
 /** What expanding a mapped task came to: its instances scheduled, skipped (empty input) or failed. */
@@ -56,7 +59,7 @@ export async function expandMappedTask(
   const upstreamIds = sources.flatMap((s) => ('upstream' in s ? [s.upstream] : []));
   let length: number;
   try {
-    const values = resolveExpandValues(where, sources, await loadTaskResults(trx, run.id, upstreamIds, structure));
+    const values = resolveExpandValues(where, sources, await loadTaskResults(trx, ctx.xcom, run.id, upstreamIds, structure));
     length = mapLength(values);
     checkMapLength(where, length, task.maxMapLength ?? ctx.maxMapLength, task.maxMapLength === null ? 'engine' : 'task');
   } catch (error) {

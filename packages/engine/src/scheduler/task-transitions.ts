@@ -63,7 +63,7 @@ export async function claimTaskInstance(
 
 /**
  * Results of upstream tasks of a run, by task id (tasks without a result are absent; a mapped
- * task's result is the list of its instances' results).
+ * task's result is the list of its instances' results); offloaded results are read from the object store.
  */
 export async function upstreamResults(
   ctx: EngineContext,
@@ -72,11 +72,14 @@ export async function upstreamResults(
   structure: DagStructure,
 ): Promise<Record<string, unknown>> {
   if (upstream.length === 0) return {};
-  return upstreamBatcher(ctx.db).run({ runPk, taskIds: upstream, mapped: upstream.filter((id) => structure.tasks.get(id)?.expand) });
+  const values = await upstreamBatcher(ctx.db).run({ runPk, taskIds: upstream, mapped: upstream.filter((id) => structure.tasks.get(id)?.expand) });
+  return ctx.xcom.resolveAll(values, structure.serialized.dagId);
 }
 
 /** What else a successful try records with its state. */
 export interface SuccessExtras {
+  /** The result was offloaded: `resultJson` is its reference, and this the result's size in bytes. */
+  offloadedSizeBytes?: number;
   /** The arguments it ran with (JSON) for `rendered_args`; null or absent keeps what is stored. */
   renderedArgsJson?: string | null;
   /** Asset events of its outlets, recorded in the same transaction as the success. */
@@ -98,7 +101,16 @@ export async function recordSuccess(
   decisionJson: string | null = null,
   extras: SuccessExtras = {},
 ): Promise<boolean> {
-  const input = { id: ti.id, tryNumber: ti.tryNumber, resultJson, logLines, decisionJson, renderedArgsJson: extras.renderedArgsJson ?? null };
+  const input = {
+    id: ti.id,
+    tryNumber: ti.tryNumber,
+    resultJson,
+    resultOffloaded: extras.offloadedSizeBytes !== undefined,
+    resultSizeBytes: extras.offloadedSizeBytes ?? null,
+    logLines,
+    decisionJson,
+    renderedArgsJson: extras.renderedArgsJson ?? null,
+  };
   const assetEvents = extras.assetEvents;
   if (!assetEvents || assetEvents.events.length === 0) return successBatcher(ctx.db).run(input);
   return withTransaction(ctx.db, async (trx) => {

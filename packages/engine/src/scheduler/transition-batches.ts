@@ -4,6 +4,7 @@ import { Batcher, perOwner } from '../db/batcher.js';
 import type { Database } from '../db/schema.js';
 import type { ClaimedTaskInstance, WorkerIdentity } from './task-transitions.js';
 import { executePrepared } from '../db/prepared.js';
+import { storedValue } from '../storage/xcom-store.js';
 
 // The hot path of every task — claim, upstream results, log lines, success, the checks after it —
 // as batched statements: a worker running many short tasks sends one statement per step for all
@@ -28,24 +29,26 @@ export interface ClaimInput {
  * result of the run once per task instance claimed.
  */
 function xcomLookup(runPk: RawBuilder<unknown>, taskId: RawBuilder<unknown>): RawBuilder<unknown> {
-  return sql`SELECT x.map_index, x.value FROM tributary.xcom x
+  return sql`SELECT x.map_index, x.value, x.offloaded FROM tributary.xcom x
               WHERE x.run_pk = ${runPk} AND x.task_id = ${taskId} AND x.key = 'return_value' OFFSET 0`;
 }
 
-/** An upstream result row: task, map index (-1 unmapped) and value. */
-type ResultRow = { task_id: string; map_index: number; value: unknown };
+/** An upstream result row: task, map index (-1 unmapped), value, and whether the value is a reference to an offloaded one. */
+type ResultRow = { task_id: string; map_index: number; value: unknown; offloaded: boolean };
 
 /**
  * Upstream results by task id from result rows in task and map-index order: an unmapped task's value
- * (absent when it has none), a mapped task's list of its instances' values (empty when none).
+ * (absent when it has none), a mapped task's list of its instances' values (empty when none). An
+ * offloaded value is an `OffloadedXcom` for the caller to resolve.
  */
 function assembleUpstream(rows: Iterable<ResultRow>, taskIds: readonly string[], mapped: readonly string[]): Record<string, unknown> {
   const found = new Map<string, { value: unknown; list: unknown[] }>();
   for (const row of rows) {
     let entry = found.get(row.task_id);
     if (!entry) found.set(row.task_id, (entry = { value: undefined, list: [] }));
-    if (row.map_index === -1) entry.value = row.value;
-    else entry.list.push(row.value);
+    const value = storedValue(row);
+    if (row.map_index === -1) entry.value = value;
+    else entry.list.push(value);
   }
   const values: Record<string, unknown> = {};
   const isMapped = new Set(mapped);
@@ -66,7 +69,7 @@ async function flushClaims(db: Kysely<Database>, inputs: ClaimInput[]): Promise<
       wantedTasks.push(taskId);
     }
   }
-  const rows = await executePrepared(db, sql<ClaimedTaskInstance & { upstreamRows: [string, number, unknown][] | null }>`
+  const rows = await executePrepared(db, sql<ClaimedTaskInstance & { upstreamRows: [string, number, unknown, boolean][] | null }>`
     WITH job AS (
       SELECT * FROM unnest(${inputs.map((i) => i.tiId)}::bigint[], ${inputs.map((i) => i.tryNumber)}::int[],
                            ${inputs.map((i) => i.worker.hostname)}::text[], ${inputs.map((i) => i.worker.id)}::text[],
@@ -98,7 +101,7 @@ async function flushClaims(db: Kysely<Database>, inputs: ClaimInput[]): Promise<
        WHERE x.run_pk = c.run_pk AND x.task_id = c.task_id AND x.map_index = c.map_index
     ), upstream AS (
       -- The upstream results, when asked for the version the run is at: one round trip less per task.
-      SELECT w.ti_id, json_agg(json_build_array(w.task_id, x.map_index, x.value) ORDER BY w.task_id, x.map_index) AS rows
+      SELECT w.ti_id, json_agg(json_build_array(w.task_id, x.map_index, x.value, x.offloaded) ORDER BY w.task_id, x.map_index) AS rows
         FROM wanted w
         JOIN claimed c ON c.id = w.ti_id
         CROSS JOIN LATERAL (${xcomLookup(sql`c.run_pk`, sql`w.task_id`)}) x
@@ -118,8 +121,9 @@ async function flushClaims(db: Kysely<Database>, inputs: ClaimInput[]): Promise<
     const row = byId.get(input.tiId);
     if (!row) return null;
     const { upstreamRows, ...claimed } = row;
-    if (upstreamRows !== null && input.upstream) {
-      const results = upstreamRows.map(([task_id, map_index, value]) => ({ task_id, map_index, value }));
+    // An offloaded upstream result is read from the object store by the runner (upstreamResults).
+    if (upstreamRows !== null && input.upstream && !upstreamRows.some((r) => r[3])) {
+      const results = upstreamRows.map(([task_id, map_index, value]) => ({ task_id, map_index, value, offloaded: false }));
       return { ...claimed, upstream: assembleUpstream(results, input.upstream.taskIds, input.upstream.mapped) };
     }
     return claimed;
@@ -136,6 +140,10 @@ export interface SuccessInput {
   id: number;
   tryNumber: number;
   resultJson: string | null;
+  /** `resultJson` is the reference to a result offloaded to the object store. */
+  resultOffloaded?: boolean;
+  /** Size of the result's JSON in bytes, when `resultJson` is not the result itself (offloaded). */
+  resultSizeBytes?: number | null;
   /** A branch or short-circuit task's decision (`{ skip }`), stored beside the result; null for none. */
   decisionJson?: string | null;
   /** The try's last log lines, written by the same statement. */
@@ -172,14 +180,15 @@ export async function flushSuccesses(db: Kysely<Database>, inputs: SuccessInput[
     WITH v AS (
       SELECT * FROM unnest(${inputs.map((i) => i.id)}::bigint[], ${inputs.map((i) => i.tryNumber)}::int[],
                            ${inputs.map((i) => i.resultJson)}::text[], ${inputs.map((i) => i.decisionJson ?? null)}::text[],
-                           ${inputs.map((i) => i.renderedArgsJson ?? null)}::text[])
-             AS v(id, try_number, result, decision, rendered)
+                           ${inputs.map((i) => i.renderedArgsJson ?? null)}::text[],
+                           ${inputs.map((i) => i.resultOffloaded === true)}::boolean[], ${inputs.map((i) => i.resultSizeBytes ?? null)}::int[])
+             AS v(id, try_number, result, decision, rendered, offloaded, size)
     ), done AS (
       UPDATE tributary.task_instance t SET state = 'success', end_date = now(), updated_at = now(),
              rendered_args = coalesce(v.rendered::jsonb, t.rendered_args)
         FROM v
        WHERE t.id = v.id AND t.state IS NOT DISTINCT FROM 'running' AND t.try_number = v.try_number -- by id (see the claim)
-      RETURNING t.id, t.run_pk, t.task_id, t.map_index, t.end_date, t.try_number, v.result, v.decision
+      RETURNING t.id, t.run_pk, t.task_id, t.map_index, t.end_date, t.try_number, v.result, v.decision, v.offloaded, v.size
     ), decided AS (
       INSERT INTO tributary.xcom (run_pk, task_id, map_index, key, value, size_bytes)
       SELECT run_pk, task_id, map_index, ${SKIP_DECISION_KEY}, decision::jsonb, octet_length(decision) FROM done
@@ -191,11 +200,11 @@ export async function flushSuccesses(db: Kysely<Database>, inputs: SuccessInput[
              duration_ms = (extract(epoch FROM d.end_date - tt.start_date) * 1000)::int
         FROM done d WHERE tt.ti_id = d.id AND tt.try_number = d.try_number
     ), stored AS (
-      INSERT INTO tributary.xcom (run_pk, task_id, map_index, key, value, size_bytes)
-      SELECT run_pk, task_id, map_index, 'return_value', result::jsonb, octet_length(result) FROM done
+      INSERT INTO tributary.xcom (run_pk, task_id, map_index, key, value, size_bytes, offloaded)
+      SELECT run_pk, task_id, map_index, 'return_value', result::jsonb, coalesce(size, octet_length(result)), offloaded FROM done
        WHERE result IS NOT NULL
       ON CONFLICT (run_pk, task_id, map_index, key)
-        DO UPDATE SET value = EXCLUDED.value, size_bytes = EXCLUDED.size_bytes, created_at = now()
+        DO UPDATE SET value = EXCLUDED.value, size_bytes = EXCLUDED.size_bytes, offloaded = EXCLUDED.offloaded, created_at = now()
     ), logged AS (
       INSERT INTO tributary.task_log (ti_id, try_number, logged_at, level, message)
       SELECT * FROM unnest(${log.tis}::bigint[], ${log.tries}::int[], ${log.at}::timestamptz[], ${log.levels}::text[], ${log.messages}::text[])
@@ -232,8 +241,8 @@ async function flushUpstream(db: Kysely<Database>, inputs: UpstreamInput[]): Pro
       tasks.push(taskId);
     }
   }
-  const rows = await executePrepared(db, sql<{ run_pk: string | number; task_id: string; map_index: number; value: unknown }>`
-    SELECT u.run_pk, u.task_id, x.map_index, x.value
+  const rows = await executePrepared(db, sql<{ run_pk: string | number; task_id: string; map_index: number; value: unknown; offloaded: boolean }>`
+    SELECT u.run_pk, u.task_id, x.map_index, x.value, x.offloaded
       FROM unnest(${runs}::bigint[], ${tasks}::text[]) AS u(run_pk, task_id)
       CROSS JOIN LATERAL (${xcomLookup(sql`u.run_pk`, sql`u.task_id`)}) x
      ORDER BY u.run_pk, u.task_id, x.map_index`);

@@ -98,8 +98,9 @@ export async function createBackfill(ctx: EngineContext, request: BackfillReques
     throw new InvalidInputError('reprocess', `expected one of ${BACKFILL_REPROCESS.join(', ')}, got '${String(reprocess)}'`);
   }
   const maxActiveRuns = request.maxActiveRuns ?? dag.max_active_runs;
-  if (!Number.isInteger(maxActiveRuns) || maxActiveRuns < 1) {
-    throw new InvalidInputError('maxActiveRuns', `expected an integer >= 1, got ${JSON.stringify(request.maxActiveRuns)}`);
+  // The column is a 32-bit integer.
+  if (!Number.isInteger(maxActiveRuns) || maxActiveRuns < 1 || maxActiveRuns > 2_147_483_647) {
+    throw new InvalidInputError('maxActiveRuns', `expected an integer from 1 to 2147483647, got ${JSON.stringify(request.maxActiveRuns)}`);
   }
   const range = { from: dateOf(request, 'from', s.timezone), to: dateOf(request, 'to', s.timezone) };
   if (range.to.getTime() < range.from.getTime()) throw new InvalidInputError('to', `is before from (${range.from.toISOString()})`);

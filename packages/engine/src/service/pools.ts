@@ -29,8 +29,12 @@ function checkName(name: string): void {
   if (!POOL_NAME.test(name)) throw new InvalidInputError('name', `expected 1-128 letters, digits, '_', '.' or '-', got '${name}'`);
 }
 
+/** Most slots a pool can have (the column is a 32-bit integer); -1 is unlimited. */
+export const MAX_POOL_SLOTS = 2_147_483_647;
+
 function checkSlots(slots: number): void {
   if (!Number.isInteger(slots) || slots < -1) throw new InvalidInputError('slots', `expected a whole number ≥ 0, or -1 for unlimited, got ${slots}`);
+  if (slots > MAX_POOL_SLOTS) throw new InvalidInputError('slots', `expected at most ${MAX_POOL_SLOTS} (or -1 for unlimited), got ${slots}`);
 }
 
 /** Pools with their usage, by name: every one, one page of them, or only `name`. */

@@ -3,6 +3,7 @@ import type { RunType } from '../dag/types.js';
 import type { Database, RunState, TaskState } from '../db/schema.js';
 import type { ErrorInfo } from '../errors.js';
 import { NotFoundError } from '../errors.js';
+import type { XcomObjectRef, XcomStore } from '../storage/xcom-store.js';
 
 /** A run as listed by the REST API and the pages. */
 export interface RunSummary {
@@ -167,20 +168,37 @@ export async function listTaskTries(db: Kysely<Database>, ref: TaskInstanceRef):
 /** An XCom entry: a task's result (`return_value`) or another key it pushed. */
 export interface XcomEntry {
   key: string;
+  /** The value; for an offloaded one not read back, null (see `storedAt`). */
   value: unknown;
+  /** Size of the value's JSON in bytes. */
   sizeBytes: number;
   createdAt: Date;
+  /** Where an offloaded value is in the object store; null when the value is in the database. */
+  storedAt: { bucket: string; key: string } | null;
 }
 
-/** The XCom entries of a task instance. */
-export async function getTaskXcom(db: Kysely<Database>, ref: TaskInstanceRef): Promise<XcomEntry[]> {
+/**
+ * The XCom entries of a task instance. An offloaded value is read back from the object store when
+ * `options.xcom` is given (the REST API), else left null with its `storedAt` (the monitor's page,
+ * which shows where it is rather than megabytes of JSON).
+ */
+export async function getTaskXcom(db: Kysely<Database>, ref: TaskInstanceRef, options: { xcom?: XcomStore } = {}): Promise<XcomEntry[]> {
   const ti = await getTaskInstance(db, ref);
   const rows = await db
     .selectFrom('tributary.xcom as x')
     .innerJoin('tributary.task_instance as t', (join) => join.onRef('t.run_pk', '=', 'x.run_pk').onRef('t.task_id', '=', 'x.task_id').onRef('t.map_index', '=', 'x.map_index'))
-    .select(['x.key', 'x.value', 'x.size_bytes', 'x.created_at'])
+    .select(['x.key', 'x.value', 'x.size_bytes', 'x.created_at', 'x.offloaded'])
     .where('t.id', '=', ti.id)
     .orderBy('x.key')
     .execute();
-  return rows.map((r) => ({ key: r.key, value: r.value, sizeBytes: r.size_bytes, createdAt: r.created_at }));
+  return Promise.all(
+    rows.map(async (r) => {
+      const entry: XcomEntry = { key: r.key, value: r.value, sizeBytes: r.size_bytes, createdAt: r.created_at, storedAt: null };
+      if (!r.offloaded) return entry;
+      const stored = r.value as XcomObjectRef;
+      entry.storedAt = { bucket: stored.bucket, key: stored.key };
+      entry.value = options.xcom ? await options.xcom.read(stored, { dagId: ref.dagId, taskId: ref.taskId }) : null;
+      return entry;
+    }),
+  );
 }

@@ -28,7 +28,7 @@ export async function taskInstanceArguments(
   if (!task.expand || ref.mapIndex < 0) return { args: fixed, source: 'definition', problem: null };
   const where = { dagId: ref.dagId, taskId: ref.taskId };
   try {
-    const upstream = await loadTaskResults(ctx.db, ref.runPk, task.upstream, structure);
+    const upstream = await loadTaskResults(ctx.db, ctx.xcom, ref.runPk, task.upstream, structure);
     return { args: { ...fixed, ...mappedArgsAt(where, resolveExpandValues(where, task.expand, upstream), ref.mapIndex) }, source: 'definition', problem: null };
   } catch (error) {
     return { args: fixed, source: 'definition', problem: (error as Error).message };

@@ -27,6 +27,15 @@ describe('LocalDirectoryObjectStore', () => {
     expect(await store.stat('exports', 'daily/a.csv')).toMatchObject({ size: 8 });
   });
 
+  it('reads an object back byte for byte, and null for a missing key or a "directory"', async () => {
+    const body = new Uint8Array([0, 1, 2, 255]);
+    await store.put('results', 'xcom/d/r/t/-1/1.json', body);
+    expect(await store.get('results', 'xcom/d/r/t/-1/1.json')).toEqual(Buffer.from(body));
+    expect(await store.get('results', 'xcom/d/r/t/-1/2.json')).toBeNull();
+    expect(await store.get('results', 'xcom/d')).toBeNull();
+    await expect(store.get('results', '../x')).rejects.toThrow('a key is a relative');
+  });
+
   it('refuses keys that leave the bucket and bad bucket names', async () => {
     await expect(store.stat('exports', '../secrets')).rejects.toThrow("key: a key is a relative '/'-separated path");
     await expect(store.put('exports', '/etc/passwd', 'x')).rejects.toThrow('a key is a relative');

@@ -1,4 +1,4 @@
-import { mkdir, readdir, rename, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
 import { dirname, join, relative, sep } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { InvalidInputError } from '../errors.js';
@@ -73,6 +73,15 @@ export class LocalDirectoryObjectStore implements ObjectStore {
       .slice(0, limit);
     const found = await Promise.all(keys.map((key) => this.stat(bucket, key)));
     return found.filter((o): o is ObjectInfo => o !== null);
+  }
+
+  async get(bucket: string, key: string): Promise<Uint8Array | null> {
+    try {
+      return await readFile(this.#path(bucket, key));
+    } catch (error) {
+      if (isMissing(error) || (error as { code?: string }).code === 'EISDIR') return null;
+      throw error;
+    }
   }
 
   async put(bucket: string, key: string, body: string | Uint8Array): Promise<ObjectInfo> {

@@ -65,7 +65,7 @@ function lookupsFor(ctx: EngineContext, claimed: ClaimedTaskInstance, structure:
   return {
     variable: async (key) => (await getVariable(ctx.db, key, { reveal: true })).value,
     connection: (connId) => getConnection(ctx.db, connId, { reveal: true }),
-    xcom: async (taskId) => (structure.tasks.has(taskId) ? (await loadTaskResults(ctx.db, claimed.runPk, [taskId], structure))[taskId] : undefined),
+    xcom: async (taskId) => (structure.tasks.has(taskId) ? (await loadTaskResults(ctx.db, ctx.xcom, claimed.runPk, [taskId], structure))[taskId] : undefined),
   };
 }
 

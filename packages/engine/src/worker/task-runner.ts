@@ -23,33 +23,6 @@ import { OutletEventCollector } from './outlet-events.js';
 import { tryArguments, tryFacts } from './task-arguments.js';
 import { TaskLogWriter, createTaskLogger } from './task-log.js';
 
-/** A task's result could not be stored as XCom. */
-export class XcomError extends TributaryError {}
-
-/** Serialize a task's result for XCom: JSON within `maxBytes`, or null for `undefined`. */
-export function serializeResult(value: unknown, maxBytes: number, where: { dagId: string; taskId: string }): string | null {
-  if (value === undefined) return null;
-  let json: string | undefined;
-  try {
-    json = JSON.stringify(value);
-  } catch (error) {
-    throw new XcomError('XCOM_NOT_JSON', `DAG '${where.dagId}': task '${where.taskId}': result is not JSON-serializable: ${(error as Error).message}`, {
-      location: where,
-    });
-  }
-  if (json === undefined) return null;
-  const size = Buffer.byteLength(json);
-  if (size > maxBytes) {
-    throw new XcomError(
-      'XCOM_TOO_LARGE',
-      `DAG '${where.dagId}': task '${where.taskId}': result is ${size} bytes, over the XCom limit of ${maxBytes} bytes ` +
-        '(return a reference such as a file or object-store key instead, or raise xcomMaxBytes)',
-      { location: where },
-    );
-  }
-  return json;
-}
-
 /** Run `work`, failing with the signal's reason as soon as `signal` aborts, even if `work` ignores it. */
 function raceAbort<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
   work.catch(() => {}); // a late rejection after an abort is expected, not unhandled
@@ -199,12 +172,15 @@ export async function runClaimedTask(
       if (outcome.skip.length > 0) decision = JSON.stringify({ skip: outcome.skip });
       log.write('info', outcome.skip.length > 0 ? `Skipping downstream tasks: ${outcome.skip.join(', ')}` : 'Following every downstream task');
     }
-    const json = serializeResult(result, ctx.xcomMaxBytes, where);
     const events = task.outlets ? outlets.events(ctx.xcomMaxBytes) : [];
+    // A result over the offload threshold is written to the object store here, before the success.
+    const stored = await ctx.xcom.store(result, { ...where, runId: claimed.runId, mapIndex: claimed.mapIndex, tryNumber: claimed.tryNumber });
     if (events.length > 0) log.write('info', `Recording asset events: ${events.map((e) => e.uri).join(', ')}`);
-    log.write('info', `Task succeeded in ${Math.round(performance.now() - started)} ms${json === null ? '' : ` (result ${Buffer.byteLength(json)} bytes)`}`);
+    const resultNote = stored === null ? '' : stored.offloaded ? ` (result ${stored.sizeBytes} bytes, stored in the object store)` : ` (result ${stored.sizeBytes} bytes)`;
+    log.write('info', `Task succeeded in ${Math.round(performance.now() - started)} ms${resultNote}`);
     const assetEvents = events.length > 0 ? { events, source: { dagId: claimed.dagId, runId: claimed.runId, taskId: claimed.taskId, mapIndex: claimed.mapIndex } } : undefined;
-    if (await recordSuccess(ctx, claimed, json, await log.drain(), decision, { renderedArgsJson: renderedJson, assetEvents })) {
+    const extras = { renderedArgsJson: renderedJson, assetEvents, ...(stored?.offloaded ? { offloadedSizeBytes: stored.sizeBytes } : {}) };
+    if (await recordSuccess(ctx, claimed, stored?.json ?? null, await log.drain(), decision, extras)) {
       await afterTaskFinished(ctx, claimed, 'success');
       await runCallbacks(deps, claimed, task, structure, 'success', 'success', null);
     } else {

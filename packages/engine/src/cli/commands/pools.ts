@@ -1,13 +1,14 @@
 import type { Command } from 'commander';
 import { AlreadyExistsError } from '../../errors.js';
 import { cliActor } from '../../service/audit.js';
-import { createPool, deletePool, listPools, updatePool, type PoolSummary } from '../../service/pools.js';
+import { createPool, deletePool, listPools, MAX_POOL_SLOTS, updatePool, type PoolSummary } from '../../service/pools.js';
 import { withEngine } from '../context.js';
 import { table, UsageError } from '../output.js';
 
 function slotsOf(value: string): number {
   const slots = Number(value);
   if (!Number.isInteger(slots) || slots < -1) throw new UsageError(`slots: expected a whole number >= 0, or -1 for unlimited, got '${value}'`);
+  if (slots > MAX_POOL_SLOTS) throw new UsageError(`slots: expected a whole number up to ${MAX_POOL_SLOTS}, or -1 for unlimited, got '${value}'`);
   return slots;
 }
 

@@ -58,6 +58,17 @@ export function iso(date: Date | null | undefined): string | null {
   return date ? date.toISOString() : null;
 }
 
+/** Largest value of the 32-bit integer columns (versions, map indexes, try numbers). */
+export const MAX_INT32 = 2_147_483_647;
+
+/**
+ * An integer query or path parameter compared with a 32-bit integer column: a larger one is invalid
+ * input naming the parameter, not a database error.
+ */
+export function int32(min: number) {
+  return z.coerce.number().int().min(min).max(MAX_INT32);
+}
+
 /** `limit`/`offset` query parameters shared by list routes. */
 export const PageQuery = z.object({
   limit: z.coerce.number().int().min(1).max(1000).default(100).openapi({ example: 100 }),

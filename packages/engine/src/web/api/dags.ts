@@ -5,7 +5,7 @@ import { searchDags } from '../../service/dags.js';
 import { getRunSummary } from '../../service/run-queries.js';
 import { triggerDag } from '../../service/runs.js';
 import { requestActor, requireRole } from '../auth/middleware.js';
-import { body, ERROR_RESPONSES, json, PageQuery, type Api } from './common.js';
+import { body, ERROR_RESPONSES, int32, json, PageQuery, type Api } from './common.js';
 import { DagDetailSchema, DagSchema, DagVersionSchema, RunSchema, dagDetailJson, dagJson, runJson, versionJson } from './schemas.js';
 
 const DagPath = z.object({ dagId: z.string().openapi({ param: { name: 'dagId', in: 'path' }, example: 'etl' }) });
@@ -119,7 +119,7 @@ export function registerDagRoutes(api: Api): void {
       tags: ['dags'],
       summary: 'Source of the DAG file (latest version, or ?version=n)',
       middleware: [reader] as const,
-      request: { params: DagPath, query: z.object({ version: z.coerce.number().int().min(1).optional() }) },
+      request: { params: DagPath, query: z.object({ version: int32(1).optional() }) },
       responses: {
         200: json(z.object({ versionNumber: z.number().int(), file: z.string().nullable(), source: z.string().nullable() }).openapi('DagCode'), 'The source'),
         ...ERROR_RESPONSES,

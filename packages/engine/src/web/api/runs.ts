@@ -5,7 +5,7 @@ import { getTaskLogs } from '../../service/logs.js';
 import { getRunSummary, getTaskInstance, getTaskXcom, listRuns, listTaskTries } from '../../service/run-queries.js';
 import { listTaskInstances } from '../../service/runs.js';
 import { requestActor, requireRole } from '../auth/middleware.js';
-import { body, ERROR_RESPONSES, json, PageQuery, type Api } from './common.js';
+import { body, ERROR_RESPONSES, int32, json, PageQuery, type Api } from './common.js';
 import {
   ChangedSchema,
   RunSchema,
@@ -21,7 +21,7 @@ import {
 const path = (name: string, example: string) => z.string().openapi({ param: { name, in: 'path' }, example });
 const RunPath = z.object({ dagId: path('dagId', 'etl'), runId: path('runId', 'manual__2024-05-01T06:30:00.000Z') });
 const TaskPath = RunPath.extend({ taskId: path('taskId', 'load') });
-const MapIndexQuery = z.object({ mapIndex: z.coerce.number().int().min(-1).default(-1).openapi({ description: 'Index of a mapped task instance; -1 when not mapped' }) });
+const MapIndexQuery = z.object({ mapIndex: int32(-1).default(-1).openapi({ description: 'Index of a mapped task instance; -1 when not mapped' }) });
 
 const Selection = z.object({
   taskIds: z.array(z.string().min(1)).min(1).optional().openapi({ description: 'Tasks to act on; every task of the run when left out' }),
@@ -32,7 +32,18 @@ const ClearBody = Selection.extend({ onlyFailed: z.boolean().default(false) }).s
 const MarkBody = Selection.extend({ state: z.enum(['success', 'failed']), taskIds: z.array(z.string().min(1)).min(1) }).strict().openapi('MarkRequest');
 
 const LogLine = z.object({ id: z.number().int(), tryNumber: z.number().int(), at: z.string(), level: z.string(), message: z.string() }).openapi('LogLine');
-const Xcom = z.object({ key: z.string(), value: z.unknown(), sizeBytes: z.number().int(), createdAt: z.string() }).openapi('XCom');
+const Xcom = z
+  .object({
+    key: z.string(),
+    value: z.unknown().openapi({ description: 'The value; an offloaded one is read back from the object store' }),
+    sizeBytes: z.number().int(),
+    createdAt: z.string(),
+    storedAt: z
+      .object({ bucket: z.string(), key: z.string() })
+      .nullable()
+      .openapi({ description: 'Where an offloaded value is in the object store (`xcomOffload`); null when it is in the database' }),
+  })
+  .openapi('XCom');
 
 /** Runs and task instances: list, get, cancel, clear, mark, tries, logs, XCom. @internal */
 export function registerRunRoutes(api: Api): void {
@@ -146,7 +157,7 @@ export function registerRunRoutes(api: Api): void {
       request: {
         params: TaskPath,
         query: MapIndexQuery.extend({
-          try: z.coerce.number().int().min(1).optional().openapi({ description: 'One try; every try when left out' }),
+          try: int32(1).optional().openapi({ description: 'One try; every try when left out' }),
           after: z.coerce.number().int().min(0).default(0).openapi({ description: 'Only lines after this id (the `next` of the previous page)' }),
           limit: z.coerce.number().int().min(1).max(10_000).default(1000),
         }),
@@ -163,7 +174,8 @@ export function registerRunRoutes(api: Api): void {
   api.openapi(
     createRoute({ method: 'get', path: '/dags/{dagId}/runs/{runId}/tasks/{taskId}/xcom', tags: ['task instances'], summary: 'The result and other XCom entries of a task instance', middleware: [reader] as const, request: { params: TaskPath, query: MapIndexQuery }, responses: { 200: json(z.object({ entries: z.array(Xcom) }), 'By key'), ...ERROR_RESPONSES } }),
     async (c) => {
-      const entries = await getTaskXcom(c.get('engine').db, { ...c.req.valid('param'), ...c.req.valid('query') });
+      const engine = c.get('engine');
+      const entries = await getTaskXcom(engine.db, { ...c.req.valid('param'), ...c.req.valid('query') }, { xcom: engine.context.xcom });
       return c.json({ entries: entries.map((e) => ({ ...e, createdAt: e.createdAt.toISOString() })) }, 200);
     },
   );

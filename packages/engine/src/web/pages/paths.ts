@@ -39,8 +39,12 @@ export function flag(value: unknown): boolean {
   return value === '1' || value === 'true' || value === 'on' || value === true;
 }
 
-/** A whole number from a query value within [min, max], else `fallback`. */
-export function intParam(value: string | undefined, fallback: number, min = 0, max = Number.MAX_SAFE_INTEGER): number {
+/**
+ * A whole number from a query value within [min, max], else `fallback`. `max` defaults to the
+ * largest 32-bit integer: most numbers asked for (versions, map indexes, tries) are compared with
+ * such columns, where a larger one is a database error rather than "not found".
+ */
+export function intParam(value: string | undefined, fallback: number, min = 0, max = 2_147_483_647): number {
   if (value === undefined || !/^-?\d+$/.test(value)) return fallback;
   const n = Number(value);
   return n < min || n > max ? fallback : n;

@@ -84,6 +84,19 @@ function XcomList({ entries }: { entries: XcomEntry[] }) {
   return (
     <>
       {entries.map((e) => {
+        if (e.storedAt) {
+          // Offloaded results can be hundreds of megabytes: say where it is, not what it is.
+          return (
+            <div class="xcom">
+              <div class="xcom-key">
+                <code>{e.key}</code> <span class="muted small">{e.sizeBytes} bytes</span>
+              </div>
+              <p class="xcom-stored">
+                Stored in the object store: bucket <code>{e.storedAt.bucket}</code>, key <code>{e.storedAt.key}</code> (read it through the REST API).
+              </p>
+            </div>
+          );
+        }
         const text = prettyJson(e.value);
         return (
           <div class="xcom">

@@ -212,6 +212,7 @@ export async function triggerSubmit(c: Context<WebEnv>): Promise<Response> {
       return page(c, dag, { submitted: form, errors }, 400);
     }
     if (error instanceof TributaryError && error.code === 'RUN_EXISTS') return page(c, dag, { submitted: form, errors: { _runId: error.message } }, 409);
+    if (error instanceof TributaryError && error.location.field === 'runId') return page(c, dag, { submitted: form, errors: { _runId: error.message } }, 400);
     if (error instanceof TributaryError && error.code.endsWith('_INVALID')) return page(c, dag, { submitted: form, errors: { _form: error.message } }, 400);
     throw error;
   }
