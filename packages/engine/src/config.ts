@@ -10,6 +10,7 @@ import type { ObjectStore } from './storage/object-store.js';
 import { resolveXcomOffloadConfig, type ResolvedXcomOffloadConfig, type XcomOffloadConfig } from './storage/xcom-store.js';
 import { DEFAULT_SCHEDULER_CONFIG, type SchedulerConfig } from './scheduler/scheduler.js';
 import { DEFAULT_WORKER_CONFIG, type WorkerConfig } from './worker/worker.js';
+import { DEFAULT_THREAD_EXECUTOR_CONFIG, type ThreadExecutorConfig } from './executor/thread-executor.js';
 
 /** Options of the engine. Environment variables fill what is left out (see {@link resolveEngineConfig}). */
 export interface EngineConfig {
@@ -102,6 +103,8 @@ export interface EngineConfig {
    * @defaultValue []
    */
   plugins?: readonly (TributaryPlugin | string)[];
+  /** The `thread` executor: each task in a worker thread of its own heap (see docs/executors.md). */
+  threadExecutor?: Partial<ThreadExecutorConfig>;
   /** The Kubernetes cluster of the `kubernetes` executor and the `kubernetesPod` operator (see docs/executors.md). */
   kubernetes?: KubernetesConfig;
   /**
@@ -131,6 +134,7 @@ export interface ResolvedEngineConfig {
   readonly logLevel: NonNullable<EngineConfig['logLevel']>;
   readonly logger: Logger | undefined;
   readonly plugins: readonly (TributaryPlugin | string)[];
+  readonly threadExecutor: Readonly<ThreadExecutorConfig>;
   readonly kubernetes: ResolvedKubernetesConfig;
   readonly objectStore: ObjectStore;
 }
@@ -193,6 +197,10 @@ const schema = z
     logger: z.any().optional(),
     plugins: z
       .array(z.union([z.string().min(1), z.object({ name: z.string(), operators: z.record(z.string(), z.unknown()) }).passthrough()], { error: 'expected an npm package name or a plugin object (definePlugin())' }))
+      .optional(),
+    threadExecutor: z
+      .object({ memoryLimitMb: z.number().int().min(16).optional(), killGraceMs: z.number().int().min(0).optional() })
+      .strict()
       .optional(),
     kubernetes: z.record(z.string(), z.unknown()).optional(),
     objectStore: z
@@ -282,6 +290,7 @@ export function resolveEngineConfig(config: EngineConfig = {}, env: NodeJS.Proce
     logLevel,
     logger: config.logger,
     plugins: Object.freeze([...(config.plugins ?? [])]),
+    threadExecutor: Object.freeze({ ...DEFAULT_THREAD_EXECUTOR_CONFIG, ...config.threadExecutor }),
     kubernetes: resolveKubernetesConfig(
       config.kubernetes?.kubeconfig ? { ...config.kubernetes, kubeconfig: absolute(config.kubernetes.kubeconfig) } : config.kubernetes,
       env,

@@ -14,6 +14,7 @@ import { Executors } from './executor/executors.js';
 import { KubernetesAccess } from './executor/kubernetes-access.js';
 import { KubernetesExecutor } from './executor/kubernetes-executor.js';
 import { LocalExecutor } from './executor/local-executor.js';
+import { ThreadExecutor } from './executor/thread-executor.js';
 import type { PluginServiceRole } from './plugin/plugin.js';
 import { PluginRegistry } from './plugin/registry.js';
 import { startPluginServices, type PluginServices, type StartedPluginService } from './plugin/services.js';
@@ -202,7 +203,12 @@ export class Tributary {
    * task names: in this process (`local`), or in its own Kubernetes pod (`kubernetes`).
    */
   async startWorker(overrides: Partial<WorkerConfig> = {}): Promise<Worker> {
-    const executors = new Executors([new LocalExecutor(this.#dagBag, this.plugins), new KubernetesExecutor(this.context, this.#kubernetes)]);
+    const local = new LocalExecutor(this.#dagBag, this.plugins);
+    const executors = new Executors([
+      local,
+      new ThreadExecutor(this.config.projectDir, local, this.config.threadExecutor),
+      new KubernetesExecutor(this.context, this.#kubernetes),
+    ]);
     const worker = new Worker(this.context, { ...this.config.worker, ...overrides }, executors, this.#retries);
     this.#workers.push(worker);
     await worker.start();

@@ -2,6 +2,7 @@ import { DagDefinitionError, type ErrorLocation } from '../errors.js';
 import { TASK_CALLBACK_KINDS, TASK_CALLBACK_OPTIONS, callbackList, type TaskCallback, type TaskCallbacks } from './callbacks.js';
 import { durationToMs } from './duration.js';
 import { validateExecutorConfig } from '../executor/kubernetes-options.js';
+import { validateThreadConfig } from '../executor/thread-options.js';
 import {
   EXECUTOR_NAMES,
   TRIGGER_RULES,
@@ -165,7 +166,7 @@ export function resolveTaskOptions(
   if (options.executorConfig !== undefined) {
     if (options.executorConfig === null) resolved.executorConfig = null;
     else {
-      const problem = validateExecutorConfig(options.executorConfig);
+      const problem = resolved.executor === 'thread' ? validateThreadConfig(options.executorConfig) : validateExecutorConfig(options.executorConfig);
       if (problem) fail(`executorConfig${problem.path ? `.${problem.path}` : ''}`, problem.message);
       resolved.executorConfig = JSON.parse(JSON.stringify(options.executorConfig)) as Record<string, unknown>;
     }

@@ -103,14 +103,16 @@ export interface TaskOptions {
    */
   queue?: string;
   /**
-   * Where the task runs: in the worker's process (`'local'`), or in its own Kubernetes pod started by
-   * the worker (`'kubernetes'`, see docs/executors.md).
+   * Where the task runs: in the worker's process (`'local'`), in a worker thread of its own heap and
+   * event loop (`'thread'`: a task that blocks the event loop or leaks memory cannot starve the
+   * worker), or in its own Kubernetes pod started by the worker (`'kubernetes'`). See docs/executors.md.
    * @defaultValue `'local'`
    */
   executor?: ExecutorName;
   /**
    * Per-task settings of the executor: for `'kubernetes'`, overrides of the pod (image, namespace,
-   * resources, node selector, tolerations, env, …) on top of the engine's `kubernetes` configuration.
+   * resources, node selector, tolerations, env, …) on top of the engine's `kubernetes` configuration;
+   * for `'thread'`, `{ memoryLimitMb }`, the heap limit of the task's thread.
    * @defaultValue null
    */
   executorConfig?: Record<string, unknown> | null;
@@ -138,7 +140,7 @@ export interface TaskOptions {
 }
 
 /** Executors a task can choose with its `executor` option. */
-export const EXECUTOR_NAMES = ['local', 'kubernetes'] as const;
+export const EXECUTOR_NAMES = ['local', 'thread', 'kubernetes'] as const;
 export type ExecutorName = (typeof EXECUTOR_NAMES)[number];
 
 /** Task options with every default applied and durations in milliseconds. */

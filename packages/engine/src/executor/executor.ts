@@ -33,4 +33,6 @@ export interface Executor {
   readonly recordsOwnOutcome?: boolean;
   /** Run the task; resolve with its result, reject with its error. Must honour `context.signal`. */
   execute(execution: TaskExecution): Promise<unknown>;
+  /** Release what the executor holds (threads); called when its worker stops. */
+  close?(): Promise<void>;
 }

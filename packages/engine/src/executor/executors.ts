@@ -21,6 +21,11 @@ export class Executors {
     this.#forced = forced;
   }
 
+  /** Close every executor that holds something (threads). */
+  async close(): Promise<void> {
+    await Promise.all([...this.#byName.values()].map((executor) => executor.close?.()));
+  }
+
   /** Names of the executors available. */
   get names(): string[] {
     return [...this.#byName.keys()];

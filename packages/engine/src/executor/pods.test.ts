@@ -152,7 +152,7 @@ describe('the executor option of tasks', () => {
       ['kubernetes', { image: 'img:2', resources: { limits: { memory: '1Gi' } } }],
       ['local', null],
     ]);
-    expect(() => d.task('m', { executor: 'celery' as never }, () => 1)).toThrow("DAG 'x': task 'm': option 'executor': unknown executor 'celery' (expected one of local, kubernetes)");
+    expect(() => d.task('m', { executor: 'celery' as never }, () => 1)).toThrow("DAG 'x': task 'm': option 'executor': unknown executor 'celery' (expected one of local, thread, kubernetes)");
     expect(() => d.task('n', { executorConfig: { nodeSelector: { pool: 3 } } as never }, () => 1)).toThrow("option 'executorConfig.nodeSelector.pool'");
   });
 

@@ -1,7 +1,7 @@
 import { Worker } from 'node:worker_threads';
 import type { DagFileRef } from './discover.js';
 import type { FileParseResult, ParseMessage, ParseRequest } from './parse-protocol.js';
-import { ownExtension, tsxApiUrl } from './typescript-loader.js';
+import { ownExtension, threadBootstrapUrl } from './typescript-loader.js';
 
 /** How a {@link ParseThread} is started. @internal */
 export interface ParseThreadOptions {
@@ -21,10 +21,7 @@ let bootstrap: URL | undefined;
 
 /** A module that registers tsx in the new thread, then runs the parse worker. */
 function bootstrapUrl(): URL {
-  if (bootstrap) return bootstrap;
-  const worker = new URL(`./parse-worker${ownExtension()}`, import.meta.url).href;
-  const code = `import { register } from ${JSON.stringify(tsxApiUrl())};\nregister();\nawait import(${JSON.stringify(worker)});\n`;
-  bootstrap = new URL(`data:text/javascript,${encodeURIComponent(code)}`);
+  bootstrap ??= threadBootstrapUrl(new URL(`./parse-worker${ownExtension()}`, import.meta.url));
   return bootstrap;
 }
 

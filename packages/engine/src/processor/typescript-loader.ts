@@ -25,3 +25,13 @@ export async function ensureTypeScriptLoader(): Promise<void> {
 export function ownExtension(): '.ts' | '.js' {
   return import.meta.url.endsWith('.ts') ? '.ts' : '.js';
 }
+
+/**
+ * A module for `new Worker()` that registers tsx in the new thread and then imports `moduleUrl`, so
+ * the thread can import TypeScript (DAG files, and the engine itself when it runs from source).
+ * @internal
+ */
+export function threadBootstrapUrl(moduleUrl: URL): URL {
+  const code = `import { register } from ${JSON.stringify(tsxApiUrl())};\nregister();\nawait import(${JSON.stringify(moduleUrl.href)});\n`;
+  return new URL(`data:text/javascript,${encodeURIComponent(code)}`);
+}

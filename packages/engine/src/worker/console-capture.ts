@@ -1,8 +1,8 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { format } from 'node:util';
-import type { TaskLogWriter } from './task-log.js';
+import type { LogLineSink } from './task-log.js';
 
-const current = new AsyncLocalStorage<TaskLogWriter>();
+const current = new AsyncLocalStorage<LogLineSink>();
 const METHODS = { log: 'info', info: 'info', debug: 'debug', warn: 'warn', error: 'error' } as const;
 type Method = keyof typeof METHODS;
 let installs = 0;
@@ -36,6 +36,6 @@ export function installConsoleCapture(): () => void {
 }
 
 /** Run `fn` with console output going to `writer`. */
-export function withTaskConsole<T>(writer: TaskLogWriter, fn: () => T): T {
+export function withTaskConsole<T>(writer: LogLineSink, fn: () => T): T {
   return current.run(writer, fn);
 }

@@ -8,6 +8,9 @@ import { logBatcher } from '../scheduler/transition-batches.js';
 /** Longest log line kept, in characters; longer lines are cut with a marker. */
 export const MAX_LOG_LINE = 32_768;
 
+/** Where a task's log lines go: a {@link TaskLogWriter}, or a thread's channel to one. */
+export type LogLineSink = Pick<TaskLogWriter, 'write'>;
+
 /** A buffered log line. */
 export interface Line {
   at: Date;
@@ -90,7 +93,7 @@ const LEVEL_NAMES: Record<number, string> = { 10: 'trace', 20: 'debug', 30: 'inf
 /**
  * A pino logger whose lines go to `writer`: the message, followed by any structured fields as JSON.
  */
-export function createTaskLogger(writer: TaskLogWriter, bindings: Record<string, unknown> = {}): TaskLogger {
+export function createTaskLogger(writer: LogLineSink, bindings: Record<string, unknown> = {}): TaskLogger {
   const destination = new Writable({
     write(chunk: Buffer, _encoding, done) {
       try {

@@ -136,6 +136,7 @@ export class Worker {
     }
     await Promise.all([...this.#running.values()].map((r) => r.done));
     await stopping;
+    await this.#executors.close();
     clearInterval(this.#heartbeat);
     await this.#ctx.db
       .updateTable('tributary.process')
