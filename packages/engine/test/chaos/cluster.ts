@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, mkdirSync, rmSync, writeFileSync, type WriteStream } from 'node:fs';
 import { join } from 'node:path';
-import { PACKAGE_DIR } from '../helpers.js';
+import { PACKAGE_DIR } from '../support/common.js';
 import { BIN } from '../support/cli.js';
 
 /** A `tributary` service process the chaos suite runs, kills and restarts. */

@@ -14,7 +14,7 @@ import type { ScenarioFigures } from './scenario.js';
 const LOG_DIR = join(PACKAGE_DIR, '../../artifacts/chaos/logs');
 const results: ScenarioFigures[] = [];
 
-afterAll(() => recordFigures(results, 'short form (pnpm test)'));
+afterAll(() => recordFigures(results, 'short form (pnpm test)', 'process-faults'));
 
 async function onFreshDatabase<T>(work: (url: string) => Promise<T>): Promise<T> {
   const database = await createTestDatabase(inject('postgresServerUrl'), inject('templateDatabase'));

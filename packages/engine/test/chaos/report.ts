@@ -1,11 +1,11 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
-import { dirname, join } from 'node:path';
-import { PACKAGE_DIR } from '../helpers.js';
+import { join } from 'node:path';
+import { PACKAGE_DIR } from '../support/common.js';
 import type { ScenarioFigures } from './scenario.js';
 
-/** Where the last run's figures are written (and read by the report). */
-export const FIGURES_FILE = join(PACKAGE_DIR, '../../artifacts/chaos/figures.json');
+/** Where the last run's figures are written, a file per test file (`figures-<name>.json`). */
+export const FIGURES_DIR = join(PACKAGE_DIR, '../../artifacts/chaos');
 
 /** Totals of one scenario over every time it ran. */
 export interface ScenarioTotals {
@@ -56,11 +56,11 @@ export function markdownTable(totals: readonly ScenarioTotals[], how: string): s
   ].join('\n');
 }
 
-/** Write the figures of a run to {@link FIGURES_FILE} with a note of how they were produced. */
-export function recordFigures(figures: readonly ScenarioFigures[], how: string): void {
+/** Write the figures of a run to `figures-<name>.json` in {@link FIGURES_DIR}, with how they were produced. */
+export function recordFigures(figures: readonly ScenarioFigures[], how: string, name: string): void {
   if (figures.length === 0) return;
-  mkdirSync(dirname(FIGURES_FILE), { recursive: true });
-  writeFileSync(FIGURES_FILE, JSON.stringify({ how, at: new Date().toISOString(), figures }, null, 2));
+  mkdirSync(FIGURES_DIR, { recursive: true });
+  writeFileSync(join(FIGURES_DIR, `figures-${name}.json`), JSON.stringify({ how, at: new Date().toISOString(), figures }, null, 2));
 }
 
 const START = '<!-- chaos-figures:start -->';

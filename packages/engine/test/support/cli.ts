@@ -1,7 +1,7 @@
 import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { PACKAGE_DIR } from '../helpers.js';
+import { PACKAGE_DIR } from './common.js';
 
 const run = promisify(execFile);
 

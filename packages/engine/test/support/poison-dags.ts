@@ -1,6 +1,6 @@
 import type { Kysely } from 'kysely';
 import type { Database } from '../../src/db/schema.js';
-import { eventually } from '../helpers.js';
+import { eventually } from './common.js';
 import { runCli } from './cli.js';
 import { startTributary, tempProject, type TributaryProcess } from './tributary-process.js';
 

@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { EngineConfig } from '../../src/config.js';
-import { eventually, tempDagFolder } from '../helpers.js';
+import { eventually, tempDagFolder } from './common.js';
 import { BIN } from './cli.js';
 
 /** Most output kept per process: the end of it, which is where a crash is told. */
