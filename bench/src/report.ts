@@ -1,5 +1,6 @@
-import { writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
+import { dirname, resolve } from 'node:path';
 
 /** One measured (or quoted) figure. */
 export interface BenchResult {
@@ -31,9 +32,14 @@ function formatValue(value: number): string {
   return Math.abs(value) >= 100 ? value.toFixed(0) : value.toFixed(2);
 }
 
-/** Write `{ machine, results }` as JSON. */
+/**
+ * Write `{ machine, results }` as JSON to `path`, relative to where the command was typed (`pnpm bench`
+ * runs in bench/), creating its folder.
+ */
 export function writeJson(path: string, machine: ReturnType<typeof machineInfo>, results: readonly BenchResult[]): void {
-  writeFileSync(path, `${JSON.stringify({ machine, results }, null, 2)}\n`);
+  const target = resolve(process.env.INIT_CWD ?? process.cwd(), path);
+  mkdirSync(dirname(target), { recursive: true });
+  writeFileSync(target, `${JSON.stringify({ machine, results }, null, 2)}\n`);
 }
 
 /** The p-th percentile (0-100) of `values`. */
