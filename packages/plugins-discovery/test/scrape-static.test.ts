@@ -263,4 +263,20 @@ describe('politeness: robots.txt, rate limits, retries and a site that is down',
       await site.close();
     }
   });
+
+  it('stops at the page cap of the run and reports the scrape as capped', async () => {
+    const site = await startListingsSite({ limit: 100, pageSize: 20 });
+    try {
+      folder.write('capped', 'king_wa', (config) => {
+        fast(config);
+        config.validation = { ...config.validation, minListings: 1 };
+      });
+      const result = await runOperator<ScrapeResult>(setup.engine, 'scrape', { county: 'capped', configDir: folder.relative, baseUrl: `${site.url}/static/`, maxPages: 12 });
+      expect(result).toMatchObject({ pagesFetched: 12, capped: true, failedPages: 0 });
+      // Pages beyond the cap are never requested (robots.txt aside).
+      expect(site.requests.filter((r) => r.kind !== 'robots')).toHaveLength(12);
+    } finally {
+      await site.close();
+    }
+  });
 });

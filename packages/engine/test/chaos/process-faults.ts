@@ -6,6 +6,12 @@ import { chaosCluster, cli, finish, unfinishedRuns, until, waitForDags, waitForR
 
 const WORKER_ARGS = ['--concurrency', '8'];
 
+function startSchedulerAndTwoWorkers(cluster: ChaosCluster): void {
+  cluster.start('scheduler', 'scheduler');
+  cluster.start('worker', 'worker-1', WORKER_ARGS);
+  cluster.start('worker', 'worker-2', WORKER_ARGS);
+}
+
 /** The worker process running the most tasks now (by the pids the database records). */
 async function busiestWorker(cluster: ChaosCluster, databaseUrl: string): Promise<string | null> {
   const counts = await withClient(databaseUrl, async (client) => {
@@ -28,9 +34,7 @@ export async function workerKills(options: ScenarioOptions & { kills: number; ev
   const dags = ['chaos_wide'];
   let faults = 0;
   try {
-    cluster.start('scheduler', 'scheduler');
-    cluster.start('worker', 'worker-1', WORKER_ARGS);
-    cluster.start('worker', 'worker-2', WORKER_ARGS);
+    startSchedulerAndTwoWorkers(cluster);
     await waitForDags(options.databaseUrl, dags);
     await cli(cluster, options.databaseUrl, ['dags', 'trigger', 'chaos_wide']);
     while (faults < options.kills && (await unfinishedRuns(options.databaseUrl, dags, 1)) !== 0) {
@@ -61,9 +65,7 @@ export async function schedulerKills(options: ScenarioOptions & { kills: number;
   let faults = 0;
   let maxRecoveryMs = 0;
   try {
-    cluster.start('scheduler', 'scheduler');
-    cluster.start('worker', 'worker-1', WORKER_ARGS);
-    cluster.start('worker', 'worker-2', WORKER_ARGS);
+    startSchedulerAndTwoWorkers(cluster);
     await waitForDags(options.databaseUrl, dags);
     for (const dag of dags) await cli(cluster, options.databaseUrl, ['dags', 'trigger', dag]);
     while (faults < options.kills && (await unfinishedRuns(options.databaseUrl, dags, dags.length)) !== 0) {
@@ -130,9 +132,7 @@ export async function postgresRestarts(
   let faults = 0;
   let maxRecoveryMs = 0;
   try {
-    cluster.start('scheduler', 'scheduler');
-    cluster.start('worker', 'worker-1', WORKER_ARGS);
-    cluster.start('worker', 'worker-2', WORKER_ARGS);
+    startSchedulerAndTwoWorkers(cluster);
     await waitForDags(options.databaseUrl, dags);
     await cli(cluster, options.databaseUrl, ['dags', 'trigger', 'chaos_wide']);
     while (faults < options.restarts && (await unfinishedRuns(options.databaseUrl, dags, 1)) !== 0) {

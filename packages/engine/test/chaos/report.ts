@@ -7,23 +7,8 @@ import type { ScenarioFigures } from './scenario.js';
 /** Where the last run's figures are written, a file per test file (`figures-<name>.json`). */
 export const FIGURES_DIR = join(PACKAGE_DIR, '../../artifacts/chaos');
 
-/** Totals of one scenario over every time it ran. */
-export interface ScenarioTotals {
-  scenario: string;
-  rounds: number;
-  faults: number;
-  runs: number;
-  runsSucceeded: number;
-  taskInstances: number;
-  executions: number;
-  duplicates: number;
-  doubleSuccesses: number;
-  overlaps: number;
-  lostResults: number;
-  crashes: number;
-  maxRecoveryMs: number;
-  durationMs: number;
-}
+/** Totals of one scenario over every time it ran (recovery: the longest). */
+export type ScenarioTotals = Omit<ScenarioFigures, 'problems'> & { rounds: number };
 
 const SUMMED = ['faults', 'runs', 'runsSucceeded', 'taskInstances', 'executions', 'duplicates', 'doubleSuccesses', 'overlaps', 'lostResults', 'crashes', 'durationMs'] as const;
 

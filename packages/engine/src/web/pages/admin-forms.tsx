@@ -6,8 +6,9 @@ import { hasRole } from '../../service/users.js';
 import { CSRF_FIELD, csrfToken } from '../auth/csrf.js';
 import type { WebEnv } from '../types.js';
 import { wantsDialog } from './access.js';
-import { PageHeading } from './components.js';
+import { ConfirmLink, PageHeading } from './components.js';
 import { Layout, type NavSection } from './layout.js';
+import { adminPath, type AdminList } from './paths.js';
 
 /** Rows per page of the admin lists (pools, variables, connections, users). */
 export const ADMIN_PAGE_SIZE = 100;
@@ -172,4 +173,22 @@ export function secretOnce(c: Context<WebEnv>, view: { title: string; label: str
 /** The note under a read-only list telling non-admins who can change it. */
 export function AdminOnlyNote({ what }: { what: string }) {
   return <p class="muted small">Only admins can change {what}.</p>;
+}
+
+/** The Edit and Delete… buttons of a row of an admin list (`deletable: false` leaves Delete out). */
+export function RowActions({ list, id, deletable = true }: { list: AdminList; id: string; deletable?: boolean }) {
+  return (
+    <td>
+      <div class="actions">
+        <a class="btn small" href={adminPath(list, id, 'edit')}>
+          Edit
+        </a>
+        {deletable ? (
+          <ConfirmLink href={adminPath(list, id, 'delete')} variant="danger">
+            Delete…
+          </ConfirmLink>
+        ) : null}
+      </div>
+    </td>
+  );
 }

@@ -5,8 +5,8 @@ import { MASK } from '../../service/secrets.js';
 import { requestActor } from '../auth/middleware.js';
 import type { WebEnv } from '../types.js';
 import { setFlash } from './access.js';
-import { ADMIN_PAGE_SIZE, AdminOnlyNote, canAdmin, confirmStep, Field, formErrorOf, formFields, formPage, TextInput, type FormError } from './admin-forms.js';
-import { ConfirmLink, JsonBlock, Pager, PageHeading, Time } from './components.js';
+import { ADMIN_PAGE_SIZE, AdminOnlyNote, RowActions, canAdmin, confirmStep, Field, formErrorOf, formFields, formPage, TextInput, type FormError } from './admin-forms.js';
+import { JsonBlock, Pager, PageHeading, Time } from './components.js';
 import { prettyJson } from './format.js';
 import { Layout } from './layout.js';
 import { adminPath, flag, intParam } from './paths.js';
@@ -64,18 +64,7 @@ export async function connectionsPage(c: Context<WebEnv>): Promise<Response> {
                 <td>
                   <Time date={conn.updatedAt} />
                 </td>
-                {admin ? (
-                  <td>
-                    <div class="actions">
-                      <a class="btn small" href={adminPath('connections', conn.connId, 'edit')}>
-                        Edit
-                      </a>
-                      <ConfirmLink href={adminPath('connections', conn.connId, 'delete')} variant="danger">
-                        Delete…
-                      </ConfirmLink>
-                    </div>
-                  </td>
-                ) : null}
+                {admin ? <RowActions list="connections" id={conn.connId} /> : null}
               </tr>
             ))}
           </tbody>

@@ -4,8 +4,8 @@ import { DEFAULT_POOL, countPools, createPool, deletePool, getPool, listPools, u
 import { requestActor } from '../auth/middleware.js';
 import type { WebEnv } from '../types.js';
 import { setFlash } from './access.js';
-import { ADMIN_PAGE_SIZE, AdminOnlyNote, canAdmin, confirmStep, Field, formErrorOf, formFields, formPage, TextInput, type FormError } from './admin-forms.js';
-import { ConfirmLink, Pager, PageHeading } from './components.js';
+import { ADMIN_PAGE_SIZE, AdminOnlyNote, RowActions, canAdmin, confirmStep, Field, formErrorOf, formFields, formPage, TextInput, type FormError } from './admin-forms.js';
+import { Pager, PageHeading } from './components.js';
 import { Layout } from './layout.js';
 import { adminPath, intParam } from './paths.js';
 
@@ -63,20 +63,7 @@ export async function poolsPage(c: Context<WebEnv>): Promise<Response> {
                   <SlotBar pool={p} />
                 </td>
                 <td>{p.description ?? ''}</td>
-                {admin ? (
-                  <td>
-                    <div class="actions">
-                      <a class="btn small" href={adminPath('pools', p.name, 'edit')}>
-                        Edit
-                      </a>
-                      {p.name === DEFAULT_POOL ? null : (
-                        <ConfirmLink href={adminPath('pools', p.name, 'delete')} variant="danger">
-                          Delete…
-                        </ConfirmLink>
-                      )}
-                    </div>
-                  </td>
-                ) : null}
+                {admin ? <RowActions list="pools" id={p.name} deletable={p.name !== DEFAULT_POOL} /> : null}
               </tr>
             ))}
           </tbody>

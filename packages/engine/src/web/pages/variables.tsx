@@ -5,8 +5,8 @@ import { countVariables, createVariable, deleteVariable, getVariable, listVariab
 import { requestActor } from '../auth/middleware.js';
 import type { WebEnv } from '../types.js';
 import { setFlash } from './access.js';
-import { ADMIN_PAGE_SIZE, AdminOnlyNote, canAdmin, confirmStep, Field, formErrorOf, formFields, formPage, TextInput, type FormError } from './admin-forms.js';
-import { ConfirmLink, Pager, PageHeading, Time } from './components.js';
+import { ADMIN_PAGE_SIZE, AdminOnlyNote, RowActions, canAdmin, confirmStep, Field, formErrorOf, formFields, formPage, TextInput, type FormError } from './admin-forms.js';
+import { Pager, PageHeading, Time } from './components.js';
 import { Layout } from './layout.js';
 import { adminPath, intParam } from './paths.js';
 
@@ -52,18 +52,7 @@ export async function variablesPage(c: Context<WebEnv>): Promise<Response> {
                 <td>
                   <Time date={v.updatedAt} />
                 </td>
-                {admin ? (
-                  <td>
-                    <div class="actions">
-                      <a class="btn small" href={adminPath('variables', v.key, 'edit')}>
-                        Edit
-                      </a>
-                      <ConfirmLink href={adminPath('variables', v.key, 'delete')} variant="danger">
-                        Delete…
-                      </ConfirmLink>
-                    </div>
-                  </td>
-                ) : null}
+                {admin ? <RowActions list="variables" id={v.key} /> : null}
               </tr>
             ))}
           </tbody>
