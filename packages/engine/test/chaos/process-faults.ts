@@ -60,7 +60,7 @@ export async function workerKills(options: ScenarioOptions & { kills: number; ev
  */
 export async function schedulerKills(options: ScenarioOptions & { kills: number; everyMs?: number }): Promise<ScenarioFigures> {
   const startedAt = Date.now();
-  const cluster = await chaosCluster(options, { CHAOS_TASK_MIN_MS: '100', CHAOS_TASK_MAX_MS: '600' });
+  const cluster = await chaosCluster(options, { CHAOS_TASK_MIN_MS: '200', CHAOS_TASK_MAX_MS: '1000' });
   const dags = ['chaos_mapped', 'chaos_wide'];
   let faults = 0;
   let maxRecoveryMs = 0;
