@@ -77,7 +77,7 @@ async function busyRun(): Promise<DagRunRow> {
   return run;
 }
 
-describe('tasks clear', () => {
+describe('tasks clear', { timeout: 180_000 }, () => {
   it('--downstream re-runs a failed task and the tasks it blocked; an unknown task is refused', async () => {
     const run = await failedRecoverable();
     await expectRefused(['tasks', 'clear', 'recoverable', run.run_id, 'fragil', '--downstream'], "task 'fragil' in DAG 'recoverable' not found");
@@ -147,7 +147,7 @@ describe('tasks clear', () => {
   });
 });
 
-describe('tasks mark', () => {
+describe('tasks mark', { timeout: 180_000 }, () => {
   it('success --downstream lets a failed run finish successfully; a bad state or unknown task is refused', async () => {
     const run = await failedRecoverable();
     const usage = await cli('tasks', 'mark', 'recoverable', run.run_id, 'fragile', 'done');
@@ -178,7 +178,7 @@ describe('tasks mark', () => {
   });
 });
 
-describe('runs cancel', () => {
+describe('runs cancel', { timeout: 180_000 }, () => {
   it('fails the running task, skips the rest and fails the run; an unknown or finished run is refused', async () => {
     const run = await busyRun();
     await expectRefused(['runs', 'cancel', 'busy', 'no_such_run'], "run 'no_such_run' of DAG 'busy' not found");
@@ -197,7 +197,7 @@ describe('runs cancel', () => {
   });
 });
 
-describe('dags pause and unpause', () => {
+describe('dags pause and unpause', { timeout: 180_000 }, () => {
   it('pause holds new runs queued, unpause starts them; an unknown DAG is refused', async () => {
     await expectRefused(['dags', 'pause', 'diamnd'], "DAG 'diamnd' not found; did you mean 'diamond'?");
 

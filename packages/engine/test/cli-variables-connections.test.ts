@@ -27,7 +27,7 @@ function cliWithInput(args: string[], input: string): Promise<{ code: number | n
   });
 }
 
-describe('tributary variables', () => {
+describe('tributary variables', { timeout: 180_000 }, () => {
   it('sets, lists, gets and deletes variables, masking secret-looking keys unless --reveal, with audit entries from the CLI', async () => {
     expect((await cli(['variables', 'set', 'county_list', '["king"]', '--description', 'counties'])).stdout).toBe('Variable county_list created\n');
     expect((await cli(['variables', 'set', 'county_list', '["king","pierce"]'])).stdout).toBe('Variable county_list updated\n');
@@ -66,7 +66,7 @@ describe('tributary variables', () => {
   });
 });
 
-describe('tributary connections', () => {
+describe('tributary connections', { timeout: 180_000 }, () => {
   it('creates with --type, changes only the fields given, masks the password unless --reveal, and deletes', async () => {
     const created = await cli(['connections', 'set', 'warehouse', '--type', 'postgres', '--host', 'db.internal', '--port', '5432', '--login', 'etl', '--password', 'hunter2', '--extra', '{"sslmode":"require","api_token":"t0k"}']);
     expect(created.stdout, created.stderr).toBe('Connection warehouse created\n');

@@ -13,7 +13,7 @@ function cli(args: string[], folder = 'test/fixtures/dags'): Promise<{ code: num
   return runCli(setup.database.url, [...args, '--dags-folder', folder]);
 }
 
-describe('the tributary CLI', () => {
+describe('the tributary CLI', { timeout: 180_000 }, () => {
   it('dags test runs a DAG to completion, prints every task and exits 0', async () => {
     const { code, stdout, stderr } = await cli(['dags', 'test', 'diamond']);
     expect(code, stderr).toBe(0);

@@ -11,7 +11,7 @@ afterAll(() => setup?.close());
 
 const cli = (args: string[]) => runCli(setup.database.url, args);
 
-describe('tributary standalone and users', () => {
+describe('tributary standalone and users', { timeout: 180_000 }, () => {
   it('standalone creates the first admin, prints its password once, and serves the monitor on --port', async () => {
     const child = spawn(process.execPath, [BIN, 'standalone', '--port', '0', '--host', '127.0.0.1', '--dags-folder', 'test/fixtures/dags', '--database-url', setup.database.url], {
       cwd: PACKAGE_DIR,

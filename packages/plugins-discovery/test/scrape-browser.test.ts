@@ -8,7 +8,8 @@ import { countyFolder, runOperator, setupDiscovery, type DiscoverySetup } from '
 
 // Chromium is slow on a loaded 2-core machine: the large crawl reads listings from the list pages
 // only (50 navigations for 1,000 listings); a small one follows the detail pages too.
-describe('scraping the JavaScript-rendered listings site with PlaywrightCrawler and Chromium', () => {
+// A real Chromium renders every page: minutes on a loaded 2-core machine.
+describe('scraping the JavaScript-rendered listings site with PlaywrightCrawler and Chromium', { timeout: 240_000 }, () => {
   let setup: DiscoverySetup;
   let folder: ReturnType<typeof countyFolder>;
   beforeAll(async () => {
