@@ -200,7 +200,8 @@ export class Tributary {
 
   /**
    * Start a worker; options override the configured ones. It runs each task with the executor the
-   * task names: in this process (`local`), or in its own Kubernetes pod (`kubernetes`).
+   * task names: in this process (`local`), in a worker thread of its own (`thread`), or in its own
+   * Kubernetes pod (`kubernetes`).
    */
   async startWorker(overrides: Partial<WorkerConfig> = {}): Promise<Worker> {
     const local = new LocalExecutor(this.#dagBag, this.plugins);

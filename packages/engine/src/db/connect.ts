@@ -48,7 +48,6 @@ export function connectDatabase(url: string, options: ConnectOptions = {}): Data
     types,
   });
   let closed: Promise<void> | null = null;
-  // Once closing, connections ended by the server (e.g. embedded PostgreSQL stopping) are expected.
   // Every connection reports its own errors (below); the pool repeats those of idle ones here.
   pool.on('error', () => {});
   // pg-pool listens to a connection only while it is idle: one ended by the server while checked out
@@ -56,6 +55,7 @@ export function connectDatabase(url: string, options: ConnectOptions = {}): Data
   // statement using it fails instead, and the pool discards it on release.
   pool.on('connect', (client) => {
     client.on('error', (error) => {
+      // Once closing, connections ended by the server (e.g. embedded PostgreSQL stopping) are expected.
       if (!closed) options.onIdleError?.(error);
     });
   });
