@@ -1,8 +1,8 @@
 import type { FromSchema, JSONSchema } from 'json-schema-to-ts';
 import type { AssetCondition, AssetConditionInput } from '../schedule/assets.js';
-import type { DagCallbackKind, DagRunCallback, DeadlineOptions, SerializedDeadline, TaskCallback, TaskCallbackKind } from './callbacks.js';
-import type { ExpandInput, SerializedExpandSource } from './mapping.js';
-import type { ResolvedSensorOptions, SensorOptions } from './sensor-options.js';
+import type { DagRunCallback, DeadlineOptions, TaskCallback } from './callbacks.js';
+import type { ExpandInput } from './mapping.js';
+import type { SensorOptions } from './sensor-options.js';
 
 /** Every trigger rule of Airflow 3, with the same meaning. */
 export const TRIGGER_RULES = [
@@ -386,64 +386,4 @@ export interface TaskDefinitionOptions<U extends readonly UpstreamRef[] = readon
   teardown?: boolean | TeardownOptions;
 }
 
-/** What a flow-control task decides once it succeeds. */
-export type SerializedFlow = { kind: 'branch' } | { kind: 'short_circuit'; ignoreDownstreamTriggerRules: boolean };
-
-/** The serialized form of one task, stored in `dag_version` and read by the scheduler. */
-export interface SerializedTask extends ResolvedTaskOptions {
-  taskId: string;
-  kind: 'function' | 'operator';
-  operator: string | null;
-  plugin: string | null;
-  args: unknown;
-  /** Source text of an inline function, for display and versioning. */
-  source: string | null;
-  upstream: string[];
-  downstream: string[];
-  /** Priority after applying the weight rule. */
-  effectivePriority: number;
-  docs: string | null;
-  /** The innermost task group holding the task (`outer.inner`), null at the DAG's top level. */
-  group: string | null;
-  /** The inputs of a mapped task, in declaration order; null for an unmapped task. */
-  expand: SerializedExpandSource[] | null;
-  /** The task's own map length cap; null for the engine's. */
-  maxMapLength: number | null;
-  /** Branching or short-circuiting, null for an ordinary task. */
-  flow: SerializedFlow | null;
-  /** How the sensor waits, null when the task is not a sensor. */
-  sensor: ResolvedSensorOptions | null;
-  isSetup: boolean;
-  isTeardown: boolean;
-  /** For a teardown: its failure fails the run. */
-  failRunOnFailure: boolean;
-  /** Asset URIs the task updates; absent when none. */
-  outlets?: string[];
-  /** The kinds of callback the task has (their functions stay in the DAG file); absent when none. */
-  callbacks?: TaskCallbackKind[];
-}
-
-/** The serialized form of a DAG; its hash is the DAG version. */
-export interface SerializedDag {
-  formatVersion: 1;
-  dagId: string;
-  description: string | null;
-  docs: string | null;
-  schedule: SerializedSchedule;
-  timezone: string;
-  startDate: string | null;
-  endDate: string | null;
-  catchup: boolean;
-  tags: string[];
-  pausedOnCreation: boolean;
-  params: ParamsSchema | null;
-  maxActiveRuns: number;
-  maxActiveTasks: number;
-  /** File the DAG came from, relative to the project directory. */
-  file: string | null;
-  tasks: SerializedTask[];
-  /** The kinds of DAG callback it has; absent when none. */
-  callbacks?: DagCallbackKind[];
-  /** Its deadline alert; absent when none. */
-  deadline?: SerializedDeadline;
-}
+export type { SerializedDag, SerializedFlow, SerializedTask } from './serialized-types.js';
