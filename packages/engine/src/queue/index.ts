@@ -3,6 +3,7 @@ export {
   TaskQueue,
   queueNameFor,
   type TaskJob,
+  type JobStart,
   type TaskJobHandler,
   type TaskJobToSend,
   type TaskQueueConfig,

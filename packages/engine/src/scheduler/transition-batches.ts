@@ -60,7 +60,8 @@ function assembleUpstream(rows: Iterable<ResultRow>, taskIds: readonly string[],
   return values;
 }
 
-async function flushClaims(db: Kysely<Database>, inputs: ClaimInput[]): Promise<(ClaimedTaskInstance | null)[]> {
+/** Claim task instances in one statement; run it inside the transaction that took their jobs. @internal */
+export async function flushClaims(db: Kysely<Database>, inputs: ClaimInput[]): Promise<(ClaimedTaskInstance | null)[]> {
   const wantedTis: number[] = [];
   const wantedTasks: string[] = [];
   for (const input of inputs) {
