@@ -81,6 +81,7 @@ export class Tributary {
     this.#dagBag = new DagBag(config.projectDir);
     this.context = {
       db: database.db,
+      pipelined: database.pipelined,
       queue,
       log,
       versions: new VersionCache(database.db),

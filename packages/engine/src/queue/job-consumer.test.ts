@@ -1,19 +1,19 @@
-import type { Kysely } from 'kysely';
 import { describe, expect, it } from 'vitest';
-import type { Database } from '../db/schema.js';
+import type { PipelinedConnection, PipelineProvider } from '../db/pipeline.js';
 import { JobConsumer, type FetchedJob, type JobStart } from './job-consumer.js';
 
-/** A database whose transactions log their commit and roll back on a throw (nothing else is used). */
-function fakeDb(events: string[]): Kysely<Database> {
-  return {
-    transaction: () => ({
-      execute: async <T>(work: (trx: unknown) => Promise<T>): Promise<T> => {
-        const result = await work({});
-        events.push('commit');
-        return result;
-      },
-    }),
-  } as unknown as Kysely<Database>;
+/** Connections that record the transaction statements they are sent (BEGIN, COMMIT, ROLLBACK) and answer with no rows. */
+function fakeConnections(events: string[]): PipelineProvider {
+  const conn: PipelinedConnection = {
+    pipelined: true,
+    db: {} as PipelinedConnection['db'],
+    executeCompiled: async (query) => {
+      events.push(query.sql);
+      return { rows: [] };
+    },
+    executeSql: async () => ({ rows: [] }),
+  };
+  return (work) => work(conn);
 }
 
 const tick = (ms = 5): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
@@ -25,7 +25,7 @@ describe('JobConsumer', () => {
     const asked: number[] = [];
     const running: (() => void)[] = [];
     const consumer = new JobConsumer<number>({
-      db: fakeDb(events),
+      pipelined: fakeConnections(events),
       concurrency: 2,
       pollIntervalMs: 10_000,
       onError: (error) => events.push(`error ${String(error)}`),
@@ -46,7 +46,7 @@ describe('JobConsumer', () => {
     });
     consumer.start();
     await tick();
-    expect(events.slice(0, 4)).toEqual(['claim 0,1', 'complete 0,1', 'commit', 'start 0']);
+    expect(events.slice(0, 5)).toEqual(['BEGIN', 'complete 0,1', 'claim 0,1', 'COMMIT', 'start 0']);
     expect(Math.max(...asked)).toBeLessThanOrEqual(2);
     while (running.length > 0 || waiting.length > 0) {
       running.shift()?.();
@@ -54,15 +54,15 @@ describe('JobConsumer', () => {
     }
     await consumer.stop();
     expect(events.filter((e) => e.startsWith('start'))).toEqual(['start 0', 'start 2', 'start 3', 'start 4']);
-    for (const n of [2, 3, 4]) expect(events.indexOf(`start ${n}`)).toBeGreaterThan(events.indexOf('commit'));
+    for (const n of [2, 3, 4]) expect(events.indexOf(`start ${n}`)).toBeGreaterThan(events.indexOf('COMMIT'));
   });
 
-  it('leaves jobs untaken when claiming throws, and is woken by notify instead of waiting for its poll', async () => {
+  it('rolls back, leaving the jobs untaken, when claiming throws, and is woken by notify instead of waiting for its poll', async () => {
     const events: string[] = [];
     let available = 0;
     let failNext = true;
     const consumer = new JobConsumer<number>({
-      db: fakeDb(events),
+      pipelined: fakeConnections(events),
       concurrency: 4,
       pollIntervalMs: 60_000,
       onError: () => events.push('error'),
@@ -80,15 +80,16 @@ describe('JobConsumer', () => {
     });
     consumer.start();
     await tick();
-    expect(events).toEqual(['commit', 'commit']); // both lanes found nothing and sleep
+    expect([...events].sort()).toEqual(['BEGIN', 'BEGIN', 'COMMIT', 'COMMIT']); // both lanes found nothing and sleep
     available = 1;
     consumer.notify();
     await tick();
-    expect(events).toContain('error'); // rolled back: nothing completed or started
-    expect(events).not.toContain('complete');
+    expect(events).toContain('error'); // rolled back: nothing started
+    expect(events).toContain('ROLLBACK');
+    expect(events).not.toContain('start');
     available = 1;
     await tick(1100); // a failed fetch is retried after at most a second
-    expect(events.slice(-3)).toEqual(['complete', 'commit', 'start']);
+    expect(events.slice(-4)).toEqual(['BEGIN', 'complete', 'COMMIT', 'start']);
     await consumer.stop();
   });
 });

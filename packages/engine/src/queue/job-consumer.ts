@@ -1,6 +1,5 @@
-import type { Kysely, Transaction } from 'kysely';
-import type { Database } from '../db/schema.js';
-import { withTransaction } from '../db/transaction.js';
+import { CompiledQuery } from 'kysely';
+import type { PipelinedConnection, PipelineProvider } from '../db/pipeline.js';
 import { Slots } from './slots.js';
 
 /** A job as the consumer hands it on: its data, and what pg-boss needs to settle it. @internal */
@@ -10,26 +9,28 @@ export interface FetchedJob<Data> {
   data: Data;
 }
 
-/** What a {@link JobConsumer} does with the database, inside the caller's transaction. @internal */
+/** What a {@link JobConsumer} does with the database, on the connection of its open transaction. @internal */
 export interface JobSource<Data> {
   /** Take up to `max` waiting jobs (they stay locked by the transaction). */
-  fetch(trx: Transaction<Database>, max: number): Promise<FetchedJob<Data>[]>;
+  fetch(conn: PipelinedConnection, max: number): Promise<FetchedJob<Data>[]>;
   /** Mark the jobs done. */
-  complete(trx: Transaction<Database>, jobs: readonly FetchedJob<Data>[]): Promise<void>;
+  complete(conn: PipelinedConnection, jobs: readonly FetchedJob<Data>[]): Promise<void>;
 }
 
 /** Starts a task taken with its job, once the taking transaction has committed; resolves when its slot is free. */
 export type JobStart = () => Promise<void>;
 
 /**
- * Takes jobs inside the transaction that fetched them (claiming what they stand for) and returns, per
- * job, what to start once that transaction commits, or null for a job with nothing to run.
+ * Takes jobs inside the transaction that fetched them (claiming what they stand for, on `trx`: the
+ * transaction's connection) and returns, per job, what to start once that transaction commits, or
+ * null for a job with nothing to run.
  */
-export type JobBatchHandler<Data> = (jobs: readonly Data[], trx: Transaction<Database>) => Promise<(JobStart | null)[]>;
+export type JobBatchHandler<Data> = (jobs: readonly Data[], trx: PipelinedConnection) => Promise<(JobStart | null)[]>;
 
 /** Options of {@link JobConsumer}. @internal */
 export interface JobConsumerConfig<Data> {
-  db: Kysely<Database>;
+  /** The connections transactions run on. */
+  pipelined: PipelineProvider;
   source: JobSource<Data>;
   handler: JobBatchHandler<Data>;
   /** Tasks running at once. */
@@ -43,6 +44,8 @@ export interface JobConsumerConfig<Data> {
 const LANES = 2;
 /** Most jobs one transaction takes. */
 const MAX_BATCH = 100;
+/** serialization_failure, deadlock_detected: the transaction is tried again at once. */
+const RETRYABLE = new Set(['40001', '40P01']);
 
 /**
  * Serves one queue: each transaction fetches as many jobs as there are free slots, lets the handler
@@ -117,17 +120,17 @@ export class JobConsumer<Data> {
 
   /** One transaction: fetch up to `slots` jobs, hand them to the handler, complete them; then start what it claimed. */
   async #takeBatch(slots: number): Promise<number> {
-    const { db, source, handler } = this.#config;
-    const { fetched, starts } = await withTransaction(db, async (trx) => {
-      const jobs = await source.fetch(trx, slots);
-      if (jobs.length === 0) return { fetched: 0, starts: [] as (JobStart | null)[] };
-      const handled = await handler(jobs.map((j) => j.data), trx);
-      // Every job is done with, claimed or not (a duplicate's instance is claimed or finished already).
-      await source.complete(trx, jobs);
-      return { fetched: jobs.length, starts: handled };
-    });
+    let taken: { fetched: number; starts: (JobStart | null)[] };
+    for (let attempt = 1; ; attempt++) {
+      try {
+        taken = await this.#config.pipelined((conn) => this.#takeOn(conn, slots));
+        break;
+      } catch (error) {
+        if (attempt >= 3 || !RETRYABLE.has((error as { code?: string }).code ?? '')) throw error;
+      }
+    }
     let used = 0;
-    for (const start of starts) {
+    for (const start of taken.starts) {
       if (!start) continue;
       used++;
       void Promise.resolve()
@@ -136,7 +139,41 @@ export class JobConsumer<Data> {
         .finally(() => this.#slots.release());
     }
     this.#slots.release(slots - used);
-    return fetched;
+    return taken.fetched;
+  }
+
+  /**
+   * The transaction on one connection, in three round trips: BEGIN and the fetch sent together; the
+   * completion and the handler's claim; COMMIT once both succeeded (never before the claim is
+   * answered, so a handler that fails before claiming commits nothing).
+   */
+  async #takeOn(conn: PipelinedConnection, slots: number): Promise<{ fetched: number; starts: (JobStart | null)[] }> {
+    const { source, handler } = this.#config;
+    const begun = conn.executeCompiled(CompiledQuery.raw('BEGIN'));
+    const fetching = source.fetch(conn, slots);
+    fetching.catch(() => {}); // awaited below
+    let completing: Promise<void> | null = null;
+    try {
+      await begun;
+      const jobs = await fetching;
+      if (jobs.length === 0) {
+        await conn.executeCompiled(CompiledQuery.raw('COMMIT'));
+        return { fetched: 0, starts: [] };
+      }
+      // Every job is done with, claimed or not (a duplicate's instance is claimed or finished already).
+      completing = source.complete(conn, jobs);
+      completing.catch(() => {}); // awaited below, after the claim
+      const starts = await handler(jobs.map((j) => j.data), conn);
+      await completing;
+      await conn.executeCompiled(CompiledQuery.raw('COMMIT'));
+      return { fetched: jobs.length, starts };
+    } catch (error) {
+      // A statement still on its way must reach the server before the rollback, so that it runs
+      // inside the transaction and is undone, not on its own after it.
+      await Promise.allSettled([fetching, completing]);
+      await conn.executeCompiled(CompiledQuery.raw('ROLLBACK')).catch(() => {});
+      throw error;
+    }
   }
 
   /** Resolve when `promise` does or the consumer stops. */

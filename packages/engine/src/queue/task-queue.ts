@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { sql, type Kysely, type Transaction } from 'kysely';
 import { PgBoss, fromKysely } from 'pg-boss';
+import type { PipelineProvider } from '../db/pipeline.js';
 import type { Database } from '../db/schema.js';
 import { StatisticsRefresher } from '../db/statistics.js';
 import { JobConsumer, type FetchedJob, type JobBatchHandler } from './job-consumer.js';
@@ -161,19 +162,19 @@ export class TaskQueue {
    * transaction, as many jobs as there are free slots; what the handler claimed then starts. Returns
    * an id for {@link TaskQueue.stopWorking}.
    */
-  async work(db: Kysely<Database>, workerQueue: string, concurrency: number, handler: TaskJobHandler): Promise<string> {
+  async work(pipelined: PipelineProvider, workerQueue: string, concurrency: number, handler: TaskJobHandler): Promise<string> {
     await this.ensureQueue(workerQueue);
     const name = queueNameFor(workerQueue);
     const consumer = new JobConsumer<TaskJob>({
-      db,
+      pipelined,
       concurrency,
       handler,
       pollIntervalMs: this.#pollIntervalMs,
       onError: (error) => this.#onError(error instanceof Error ? error : new Error(String(error))),
       source: {
-        fetch: async (trx, max) => (await this.#boss.fetch<TaskJob>(name, { batchSize: max, db: fromKysely(trx) })) as FetchedJob<TaskJob>[],
-        complete: async (trx, jobs) => {
-          await this.#boss.complete(name, jobs.map((j) => ({ id: j.id, retryCount: j.retryCount })), undefined, { db: fromKysely(trx) });
+        fetch: async (conn, max) => (await this.#boss.fetch<TaskJob>(name, { batchSize: max, db: conn })) as FetchedJob<TaskJob>[],
+        complete: async (conn, jobs) => {
+          await this.#boss.complete(name, jobs.map((j) => ({ id: j.id, retryCount: j.retryCount })), undefined, { db: conn });
         },
       },
     });

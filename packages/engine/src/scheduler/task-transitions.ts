@@ -1,5 +1,6 @@
-import { sql, type Kysely, type Transaction } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import type { RunType, SerializedTask } from '../dag/types.js';
+import type { PipelinedConnection } from '../db/pipeline.js';
 import type { Database, TaskState } from '../db/schema.js';
 import { withTransaction } from '../db/transaction.js';
 import type { ErrorInfo } from '../errors.js';
@@ -73,7 +74,7 @@ export async function claimTaskInstance(
  */
 export async function claimTaskInstances(
   ctx: EngineContext,
-  trx: Transaction<Database>,
+  trx: PipelinedConnection,
   jobs: readonly TaskJob[],
   worker: WorkerIdentity,
 ): Promise<(ClaimedTaskInstance | null)[]> {
@@ -82,7 +83,8 @@ export async function claimTaskInstances(
     if (!first.has(job.tiId)) first.set(job.tiId, i);
   });
   const unique = [...first.values()].map((i) => jobs[i]!);
-  const inputs = await Promise.all(unique.map((job) => claimInput(ctx, job, worker, trx)));
+  // A DAG version not cached yet is read through the pool: its row is not one the transaction locks.
+  const inputs = await Promise.all(unique.map((job) => claimInput(ctx, job, worker)));
   const claimed = await flushClaims(trx, inputs);
   const byId = new Map(unique.map((job, i) => [job.tiId, claimed[i]!]));
   return jobs.map((job, i) => (first.get(job.tiId) === i ? (byId.get(job.tiId) ?? null) : null));

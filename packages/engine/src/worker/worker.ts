@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
-import { sql, type Transaction } from 'kysely';
-import type { Database } from '../db/schema.js';
+import { sql } from 'kysely';
+import { kyselyPipeline, type PipelinedConnection } from '../db/pipeline.js';
 import { TaskCancelledError, WorkerShutdownError } from '../errors.js';
 import type { Executors } from '../executor/executors.js';
 import type { EngineContext } from '../scheduler/context.js';
@@ -116,7 +116,8 @@ export class Worker {
     }, this.#ctx.timings.heartbeatIntervalMs);
     this.#heartbeat.unref();
     for (const queue of this.#config.queues) {
-      const id = await this.#ctx.queue.work(this.#ctx.db, queue, this.#config.concurrency, (jobs, trx) => this.#take(jobs, trx));
+      const pipelined = this.#ctx.pipelined ?? kyselyPipeline(this.#ctx.db);
+      const id = await this.#ctx.queue.work(pipelined, queue, this.#config.concurrency, (jobs, trx) => this.#take(jobs, trx));
       this.#subscriptions.push({ queue, id });
     }
     this.#ctx.log.info({ worker: this.identity.id, queues: this.#config.queues, concurrency: this.#config.concurrency }, 'worker started');
@@ -186,7 +187,7 @@ export class Worker {
    * Claim the instances of jobs taken in `trx` (one statement); each claimed one starts once `trx`
    * commits. A job whose instance is no longer queued at its try (a duplicate) starts nothing.
    */
-  async #take(jobs: readonly TaskJob[], trx: Transaction<Database>): Promise<(JobStart | null)[]> {
+  async #take(jobs: readonly TaskJob[], trx: PipelinedConnection): Promise<(JobStart | null)[]> {
     let claimed;
     try {
       claimed = await claimTaskInstances(this.#ctx, trx, jobs, this.identity);
@@ -234,8 +235,10 @@ export class Worker {
 
   /** Resolve `release` once fewer tries than the limit are recording their outcome. */
   #whenRecordingAllows(release: () => void): void {
+    const G = ((globalThis as any).__W ??= { calls: 0, waited: 0, maxRec: 0 });
+    G.calls++; G.maxRec = Math.max(G.maxRec, this.#recording);
     if (this.#recording <= this.#maxRecording) release();
-    else this.#recordingWaiters.push(release);
+    else { G.waited++; this.#recordingWaiters.push(release); }
   }
 
   #wakeRecordingWaiters(): void {
