@@ -10,6 +10,8 @@ import type { Database } from './schema.js';
  */
 export interface PipelinedConnection {
   readonly pipelined: true;
+  /** Statements sent so far (by {@link executeCompiled} and {@link executeSql}, when called). */
+  readonly sent: number;
   /** Compiles the statements given to {@link executeCompiled}. */
   readonly db: Kysely<Database>;
   /** Send `query` now. */
@@ -25,13 +27,18 @@ export type PipelineProvider = <T>(work: (conn: PipelinedConnection) => Promise<
 export function poolPipeline(pool: PostgresPool, db: Kysely<Database>): PipelineProvider {
   return async (work) => {
     const client = await pool.connect();
+    let sent = 0;
     const executeCompiled = async <R>(query: CompiledQuery<R>): Promise<QueryResult<R>> => {
+      sent++;
       const result = await client.query<R>(query.sql, [...query.parameters]);
       return { rows: result.rows, ...(result.rowCount !== null ? { numAffectedRows: BigInt(result.rowCount) } : {}) };
     };
     try {
       return await work({
         pipelined: true,
+        get sent() {
+          return sent;
+        },
         db,
         executeCompiled,
         executeSql: async (text, values = []) => ({ rows: (await executeCompiled(CompiledQuery.raw(text, values))).rows as unknown[] }),
@@ -48,12 +55,18 @@ export function poolPipeline(pool: PostgresPool, db: Kysely<Database>): Pipeline
  */
 export function kyselyPipeline(db: Kysely<Database>): PipelineProvider {
   return (work) =>
-    db.connection().execute((conn) =>
-      work({
+    db.connection().execute((conn) => {
+      let sent = 0;
+      // Kysely queues statements on the connection in call order: a statement counts as sent when given.
+      const executeCompiled = <R>(query: CompiledQuery<R>): Promise<QueryResult<R>> => (sent++, conn.executeQuery(query));
+      return work({
         pipelined: true,
+        get sent() {
+          return sent;
+        },
         db: conn,
-        executeCompiled: (query) => conn.executeQuery(query),
-        executeSql: async (text, values = []) => ({ rows: [...(await conn.executeQuery(CompiledQuery.raw(text, values))).rows] }),
-      }),
-    );
+        executeCompiled,
+        executeSql: async (text, values = []) => ({ rows: [...(await executeCompiled(CompiledQuery.raw(text, values))).rows] }),
+      });
+    });
 }

@@ -3,6 +3,7 @@ export {
   TaskQueue,
   queueNameFor,
   type TaskJob,
+  type JobClaim,
   type JobStart,
   type TaskJobHandler,
   type TaskJobToSend,

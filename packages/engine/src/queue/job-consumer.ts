@@ -20,12 +20,21 @@ export interface JobSource<Data> {
 /** Starts a task taken with its job, once the taking transaction has committed; resolves when its slot is free. */
 export type JobStart = () => Promise<void>;
 
+/** The claim of what a batch of jobs stands for, prepared by a {@link JobBatchHandler}. */
+export interface JobClaim {
+  /**
+   * Send the claim on the transaction's connection — one statement, sent before this returns, so
+   * the COMMIT sent next runs after it — and resolve with, per job, what to start once the
+   * transaction commits, or null for a job with nothing to run.
+   */
+  send(conn: PipelinedConnection): Promise<(JobStart | null)[]>;
+}
+
 /**
- * Takes jobs inside the transaction that fetched them (claiming what they stand for, on `trx`: the
- * transaction's connection) and returns, per job, what to start once that transaction commits, or
- * null for a job with nothing to run.
+ * Prepares the claim of jobs fetched in a transaction, without touching that transaction (the
+ * consumer sends the claim, the jobs' completion and COMMIT together).
  */
-export type JobBatchHandler<Data> = (jobs: readonly Data[], trx: PipelinedConnection) => Promise<(JobStart | null)[]>;
+export type JobBatchHandler<Data> = (jobs: readonly Data[]) => Promise<JobClaim>;
 
 /** Options of {@link JobConsumer}. @internal */
 export interface JobConsumerConfig<Data> {
@@ -143,9 +152,9 @@ export class JobConsumer<Data> {
   }
 
   /**
-   * The transaction on one connection, in three round trips: BEGIN and the fetch sent together; the
-   * completion and the handler's claim; COMMIT once both succeeded (never before the claim is
-   * answered, so a handler that fails before claiming commits nothing).
+   * The transaction on one connection, in two round trips: BEGIN and the fetch sent together; then
+   * the claim, the completion and COMMIT. A failed claim or completion aborts the transaction, and
+   * the COMMIT behind it then rolls it back.
    */
   async #takeOn(conn: PipelinedConnection, slots: number): Promise<{ fetched: number; starts: (JobStart | null)[] }> {
     const { source, handler } = this.#config;
@@ -153,6 +162,7 @@ export class JobConsumer<Data> {
     const fetching = source.fetch(conn, slots);
     fetching.catch(() => {}); // awaited below
     let completing: Promise<void> | null = null;
+    let claiming: Promise<(JobStart | null)[]> | null = null;
     try {
       await begun;
       const jobs = await fetching;
@@ -160,17 +170,28 @@ export class JobConsumer<Data> {
         await conn.executeCompiled(CompiledQuery.raw('COMMIT'));
         return { fetched: 0, starts: [] };
       }
-      // Every job is done with, claimed or not (a duplicate's instance is claimed or finished already).
-      completing = source.complete(conn, jobs);
-      completing.catch(() => {}); // awaited below, after the claim
-      const starts = await handler(jobs.map((j) => j.data), conn);
-      await completing;
-      await conn.executeCompiled(CompiledQuery.raw('COMMIT'));
-      return { fetched: jobs.length, starts };
+      const claim = await handler(jobs.map((j) => j.data));
+      // Every job is done with, claimed or not (a duplicate's instance is claimed or finished
+      // already). pg-boss sends its statement a few ticks after the call: COMMIT waits for that.
+      let completionSent!: () => void;
+      const sent = new Promise<void>((resolve) => (completionSent = resolve));
+      completing = source.complete({ ...conn, executeSql: (text, values) => (completionSent(), conn.executeSql(text, values)) }, jobs);
+      completing.catch(() => {}); // awaited below
+      const before = conn.sent;
+      claiming = claim.send(conn);
+      claiming.catch(() => {}); // awaited below
+      // A claim that did not go out at once (it awaited something first) is answered before COMMIT is sent.
+      if (conn.sent === before) await claiming;
+      await Promise.race([sent, completing]);
+      const committing = conn.executeCompiled(CompiledQuery.raw('COMMIT'));
+      const [claimed, completed, committed] = await Promise.allSettled([claiming, completing, committing]);
+      for (const outcome of [claimed, completed, committed]) if (outcome.status === 'rejected') throw outcome.reason;
+      return { fetched: jobs.length, starts: (claimed as PromiseFulfilledResult<(JobStart | null)[]>).value };
     } catch (error) {
       // A statement still on its way must reach the server before the rollback, so that it runs
-      // inside the transaction and is undone, not on its own after it.
-      await Promise.allSettled([fetching, completing]);
+      // inside the transaction and is undone, not on its own after it. (After a COMMIT that met an
+      // aborted transaction this ROLLBACK only draws a warning.)
+      await Promise.allSettled([fetching, completing, claiming]);
       await conn.executeCompiled(CompiledQuery.raw('ROLLBACK')).catch(() => {});
       throw error;
     }

@@ -6,7 +6,7 @@ import type { Database } from '../db/schema.js';
 import { StatisticsRefresher } from '../db/statistics.js';
 import { JobConsumer, type FetchedJob, type JobBatchHandler } from './job-consumer.js';
 
-export type { JobStart } from './job-consumer.js';
+export type { JobClaim, JobStart } from './job-consumer.js';
 
 /** Name of the Postgres schema pg-boss keeps its tables in. */
 export const QUEUE_SCHEMA = 'tributary_queue';
@@ -53,10 +53,10 @@ export interface TaskQueueConfig {
 export const DEFAULT_QUEUE_POLL_INTERVAL_MS = 2000;
 
 /**
- * A handler for task jobs, called inside the transaction that takes them: claim their task
- * instances there and return, per job, what starts its task once that transaction commits (its slot
- * is held until the start resolves), or null when there is nothing to run (a duplicate job). A
- * throw rolls the transaction back: the jobs wait for the next fetch.
+ * A handler for task jobs fetched in a transaction: prepare the claim of their task instances, which
+ * the queue sends in that transaction; the claim gives, per job, what starts its task once the
+ * transaction commits (its slot is held until the start resolves), or null when there is nothing
+ * to run (a duplicate job). A failure rolls the transaction back: the jobs wait for the next fetch.
  */
 export type TaskJobHandler = JobBatchHandler<TaskJob>;
 

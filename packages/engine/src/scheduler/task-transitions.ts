@@ -68,26 +68,30 @@ export async function claimTaskInstance(
 }
 
 /**
- * {@link claimTaskInstance} for the jobs a worker took, in the transaction that took them (one
- * statement). A job whose instance is claimed by an earlier job of the list, or is no longer queued
- * at its try, gets null.
+ * {@link claimTaskInstance} for the jobs a worker took, prepared: `send` claims them on the
+ * connection of the transaction that took them, in one statement sent before it returns. A job
+ * whose instance is claimed by an earlier job of the list, or is no longer queued at its try, gets
+ * null.
  */
-export async function claimTaskInstances(
+export async function prepareClaims(
   ctx: EngineContext,
-  trx: PipelinedConnection,
   jobs: readonly TaskJob[],
   worker: WorkerIdentity,
-): Promise<(ClaimedTaskInstance | null)[]> {
+): Promise<{ send(conn: PipelinedConnection): Promise<(ClaimedTaskInstance | null)[]> }> {
   const first = new Map<number, number>();
   jobs.forEach((job, i) => {
     if (!first.has(job.tiId)) first.set(job.tiId, i);
   });
   const unique = [...first.values()].map((i) => jobs[i]!);
-  // A DAG version not cached yet is read through the pool: its row is not one the transaction locks.
+  // A DAG version not cached yet is read through the pool: the transaction locks no row of it.
   const inputs = await Promise.all(unique.map((job) => claimInput(ctx, job, worker)));
-  const claimed = await flushClaims(trx, inputs);
-  const byId = new Map(unique.map((job, i) => [job.tiId, claimed[i]!]));
-  return jobs.map((job, i) => (first.get(job.tiId) === i ? (byId.get(job.tiId) ?? null) : null));
+  return {
+    send: async (conn) => {
+      const claimed = await flushClaims(conn, inputs);
+      const byId = new Map(unique.map((job, i) => [job.tiId, claimed[i]!]));
+      return jobs.map((job, i) => (first.get(job.tiId) === i ? (byId.get(job.tiId) ?? null) : null));
+    },
+  };
 }
 
 /**

@@ -61,7 +61,10 @@ function assembleUpstream(rows: Iterable<ResultRow>, taskIds: readonly string[],
   return values;
 }
 
-/** Claim task instances in one statement; run it inside the transaction that took their jobs. @internal */
+/**
+ * Claim task instances in one statement; run it inside the transaction that took their jobs. The
+ * statement is sent before the first await (a pipelined transaction relies on it). @internal
+ */
 export async function flushClaims(db: Kysely<Database> | PipelinedConnection, inputs: ClaimInput[]): Promise<(ClaimedTaskInstance | null)[]> {
   const wantedTis: number[] = [];
   const wantedTasks: string[] = [];

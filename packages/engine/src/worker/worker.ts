@@ -1,13 +1,13 @@
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { sql } from 'kysely';
-import { kyselyPipeline, type PipelinedConnection } from '../db/pipeline.js';
+import { kyselyPipeline } from '../db/pipeline.js';
 import { TaskCancelledError, WorkerShutdownError } from '../errors.js';
 import type { Executors } from '../executor/executors.js';
 import type { EngineContext } from '../scheduler/context.js';
 import type { RetryWaker } from '../scheduler/retry-waker.js';
-import { claimTaskInstances, type ClaimedTaskInstance, type WorkerIdentity } from '../scheduler/task-transitions.js';
-import type { JobStart, TaskJob } from '../queue/task-queue.js';
+import { prepareClaims, type ClaimedTaskInstance, type WorkerIdentity } from '../scheduler/task-transitions.js';
+import type { JobClaim, TaskJob } from '../queue/task-queue.js';
 import { installConsoleCapture } from './console-capture.js';
 import { runClaimedTask } from './task-runner.js';
 import { executePrepared } from '../db/prepared.js';
@@ -117,7 +117,7 @@ export class Worker {
     this.#heartbeat.unref();
     for (const queue of this.#config.queues) {
       const pipelined = this.#ctx.pipelined ?? kyselyPipeline(this.#ctx.db);
-      const id = await this.#ctx.queue.work(pipelined, queue, this.#config.concurrency, (jobs, trx) => this.#take(jobs, trx));
+      const id = await this.#ctx.queue.work(pipelined, queue, this.#config.concurrency, (jobs) => this.#take(jobs));
       this.#subscriptions.push({ queue, id });
     }
     this.#ctx.log.info({ worker: this.identity.id, queues: this.#config.queues, concurrency: this.#config.concurrency }, 'worker started');
@@ -184,18 +184,24 @@ export class Worker {
   }
 
   /**
-   * Claim the instances of jobs taken in `trx` (one statement); each claimed one starts once `trx`
-   * commits. A job whose instance is no longer queued at its try (a duplicate) starts nothing.
+   * Prepare the claim of the instances of jobs taken in a transaction (one statement in it); each
+   * claimed try starts once that transaction commits. A job whose instance is no longer queued at
+   * its try (a duplicate) starts nothing.
    */
-  async #take(jobs: readonly TaskJob[], trx: PipelinedConnection): Promise<(JobStart | null)[]> {
-    let claimed;
-    try {
-      claimed = await claimTaskInstances(this.#ctx, trx, jobs, this.identity);
-    } catch (error) {
-      this.#ctx.log.error({ err: error, jobs: jobs.length }, 'claiming task instances failed');
-      throw error; // the jobs are not taken: they are fetched again
-    }
-    return claimed.map((c) => (c ? () => this.#run(c) : null));
+  async #take(jobs: readonly TaskJob[]): Promise<JobClaim> {
+    const claims = await prepareClaims(this.#ctx, jobs, this.identity);
+    return {
+      send: async (conn) => {
+        let claimed;
+        try {
+          claimed = await claims.send(conn);
+        } catch (error) {
+          this.#ctx.log.error({ err: error, jobs: jobs.length }, 'claiming task instances failed');
+          throw error; // the jobs are not taken: they are fetched again
+        }
+        return claimed.map((c) => (c ? () => this.#run(c) : null));
+      },
+    };
   }
 
   /** Run a claimed try; resolves once its slot is free (its outcome may still be recording). */
