@@ -9,7 +9,8 @@ import { BENCH_DIR } from './scenario.js';
 const [databaseUrl, dagsFolder, concurrency] = process.argv.slice(2);
 if (!databaseUrl || !dagsFolder) throw new Error('usage: engine-process <database url> <dags folder> [concurrency]');
 const engine = await Tributary.open({
-  logger: pino({ level: process.env.TRIBUTARY_BENCH_LOG_LEVEL ?? 'silent' }),
+  // Logs to stderr (inherited by the bench): stdout only says "ready".
+  logger: pino({ level: process.env.TRIBUTARY_BENCH_LOG_LEVEL ?? 'silent' }, pino.destination(2)),
   projectDir: BENCH_DIR,
   dagsFolders: [dagsFolder],
   databaseUrl,

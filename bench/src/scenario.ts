@@ -12,6 +12,8 @@ export interface ScenarioContext {
   /** The one-minute smoke version: smaller sizes, same code paths. */
   quick: boolean;
   log(message: string): void;
+  /** With `--cpu-prof`: the folder CPU profiles of Tributary's processes go to; null without. */
+  profileDir: string | null;
 }
 
 /** A benchmark scenario: measures one thing for one or more systems. */

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { sql } from 'kysely';
 import { triggerDag, waitForRun } from '@tributary/engine';
 import type { BenchResult } from '../report.js';
+import { childProfileArgs } from '../profiler.js';
 import { CONCURRENCY } from '../baselines/index.js';
 import { BENCH_DIR, benchEngine, unlimitedPool, workFolder, type Scenario, type ScenarioContext } from '../scenario.js';
 
@@ -32,8 +33,8 @@ function rss(pid: number): { now: number; peak: number } {
 }
 
 /** Start the scheduler and worker in a process of their own; resolves once it serves. */
-function startEngineProcess(databaseUrl: string, dagsFolder: string): Promise<ChildProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', join(BENCH_DIR, 'src/engine-process.ts'), databaseUrl, dagsFolder, String(CONCURRENCY)], {
+function startEngineProcess(databaseUrl: string, dagsFolder: string, nodeArgs: readonly string[]): Promise<ChildProcess> {
+  const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', join(BENCH_DIR, 'src/engine-process.ts'), databaseUrl, dagsFolder, String(CONCURRENCY)], {
     cwd: BENCH_DIR,
     stdio: ['ignore', 'pipe', 'inherit'],
   });
@@ -57,7 +58,8 @@ async function measure(ctx: ScenarioContext, layers: number): Promise<{ tasks: n
   }, 50);
   try {
     await unlimitedPool(engine, 'bench');
-    child = await startEngineProcess(databaseUrl, folder.dir);
+    // With --cpu-prof the process writes its profile (start-up included) when it exits.
+    child = await startEngineProcess(databaseUrl, folder.dir, childProfileArgs(ctx.profileDir, `big_dag-${layers * 100}`));
     const idleRssMb = rss(child.pid!).now;
     const started = performance.now();
     const run = await triggerDag(engine.context, 'bench_big');

@@ -4,6 +4,7 @@ import { baselines } from '../baselines/index.js';
 import { percentile, type BenchResult } from '../report.js';
 import { benchEngine, workFolder, type Scenario, type ScenarioContext } from '../scenario.js';
 import { AIRFLOW_QUOTED } from './quoted.js';
+import { profiled } from '../profiler.js';
 
 /** A DAG file with `length` no-op tasks in a line. */
 export function chainDagSource(id: string, length: number): string {
@@ -31,8 +32,11 @@ async function tributaryChain(ctx: ScenarioContext, length: number): Promise<num
     await engine.startWorker({ concurrency: 16 });
     // The first run imports the DAG file into the worker; measure the second.
     await waitForRun(engine.db, (await triggerDag(engine.context, 'bench_chain', { runId: 'warmup' })).id, { timeoutMs: 300_000 });
-    const run = await triggerDag(engine.context, 'bench_chain', { runId: 'measured' });
-    await waitForRun(engine.db, run.id, { timeoutMs: 300_000 });
+    const run = await profiled(ctx.profileDir, `chain-${length}`, async () => {
+      const measured = await triggerDag(engine.context, 'bench_chain', { runId: 'measured' });
+      await waitForRun(engine.db, measured.id, { timeoutMs: 300_000 });
+      return measured;
+    });
     // Microsecond timestamps from PostgreSQL (a JS Date would round to whole milliseconds).
     const rows = await sql<{ start_ms: number; end_ms: number }>`
       SELECT extract(epoch FROM start_date) * 1000 AS start_ms, extract(epoch FROM end_date) * 1000 AS end_ms

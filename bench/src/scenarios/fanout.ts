@@ -4,6 +4,7 @@ import { baselines } from '../baselines/index.js';
 import type { BenchResult } from '../report.js';
 import { benchEngine, unlimitedPool, workFolder, type Scenario, type ScenarioContext } from '../scenario.js';
 import { AIRFLOW_QUOTED } from './quoted.js';
+import { profiled } from '../profiler.js';
 
 function fanoutDagSource(width: number): string {
   return `import { dag } from '@tributary/engine';
@@ -25,8 +26,11 @@ async function tributaryFanout(ctx: ScenarioContext, width: number): Promise<num
     engine.startScheduler();
     await engine.startWorker({ concurrency: 16 });
     await waitForRun(engine.db, (await triggerDag(engine.context, 'bench_fanout', { runId: 'warmup' })).id, { timeoutMs: 600_000 });
-    const run = await triggerDag(engine.context, 'bench_fanout', { runId: 'measured' });
-    await waitForRun(engine.db, run.id, { timeoutMs: 600_000 });
+    const run = await profiled(ctx.profileDir, `fanout-${width}`, async () => {
+      const measured = await triggerDag(engine.context, 'bench_fanout', { runId: 'measured' });
+      await waitForRun(engine.db, measured.id, { timeoutMs: 600_000 });
+      return measured;
+    });
     const span = await sql<{ ms: number }>`
       SELECT extract(epoch FROM max(end_date) FILTER (WHERE task_id <> 'root')
                                 - max(end_date) FILTER (WHERE task_id = 'root')) * 1000 AS ms

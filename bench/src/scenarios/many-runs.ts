@@ -2,6 +2,7 @@ import { sql } from 'kysely';
 import { triggerDag } from '@tributary/engine';
 import { percentile, type BenchResult } from '../report.js';
 import { benchEngine, unlimitedPool, workFolder, type Scenario } from '../scenario.js';
+import { profiled } from '../profiler.js';
 
 const DIAMOND = `import { dag } from '@tributary/engine';
 const d = dag({ id: 'bench_diamond', maxActiveRuns: 100000, maxActiveTasks: 100000, defaultTaskOptions: { pool: 'bench' } });
@@ -27,14 +28,17 @@ export const manyRuns: Scenario = {
       await engine.parseDags();
       engine.startScheduler();
       await engine.startWorker({ concurrency: 16 });
-      const started = performance.now();
-      await Promise.all(Array.from({ length: runs }, (_, i) => triggerDag(engine.context, 'bench_diamond', { runId: `r${i}` })));
-      const triggered = performance.now() - started;
-      for (;;) {
-        const left = await sql<{ n: number }>`SELECT count(*)::int AS n FROM tributary.dag_run WHERE state IN ('queued', 'running')`.execute(engine.db);
-        if (left.rows[0]!.n === 0) break;
-        await new Promise((resolve) => setTimeout(resolve, 100));
-      }
+      const triggered = await profiled(ctx.profileDir, `many_runs-${runs}`, async () => {
+        const started = performance.now();
+        await Promise.all(Array.from({ length: runs }, (_, i) => triggerDag(engine.context, 'bench_diamond', { runId: `r${i}` })));
+        const ms = performance.now() - started;
+        for (;;) {
+          const left = await sql<{ n: number }>`SELECT count(*)::int AS n FROM tributary.dag_run WHERE state IN ('queued', 'running')`.execute(engine.db);
+          if (left.rows[0]!.n === 0) break;
+          await new Promise((resolve) => setTimeout(resolve, 100));
+        }
+        return ms;
+      });
       const stats = await sql<{ first_start: number; last_end: number; failed: number }>`
         SELECT extract(epoch FROM min(start_date)) * 1000 AS first_start, extract(epoch FROM max(end_date)) * 1000 AS last_end,
                count(*) FILTER (WHERE state <> 'success')::int AS failed

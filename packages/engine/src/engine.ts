@@ -81,6 +81,7 @@ export class Tributary {
     this.#dagBag = new DagBag(config.projectDir);
     this.context = {
       db: database.db,
+      pipelined: database.pipelined,
       queue,
       log,
       versions: new VersionCache(database.db),
@@ -127,10 +128,6 @@ export class Tributary {
       const queue = new TaskQueue({
         connectionString: url,
         onError: (error) => log.warn({ err: error }, 'task queue error'),
-        // A job taken by a worker that died before claiming its task instance goes to another worker
-        // about as soon as a running task of a dead worker is failed (the heartbeat timeout).
-        jobHeartbeatSeconds: Math.max(10, Math.ceil(config.heartbeatTimeoutMs / 1000)),
-        superviseIntervalSeconds: Math.max(1, Math.round(config.heartbeatTimeoutMs / 2000)),
       });
       await queue.start();
       log.debug({ database: redactUrl(url) }, 'engine connected');

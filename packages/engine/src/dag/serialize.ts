@@ -66,9 +66,32 @@ export function serializeDag(dag: Dag, file: string | null = null): SerializedDa
   };
 }
 
-/** The version hash of a serialized DAG: SHA-256 of its canonical JSON. */
+/**
+ * The version hash of a serialized DAG: SHA-256 of its canonical JSON (`safe-stable-stringify`:
+ * keys sorted, no spaces). The text is hashed as it is produced, a task at a time, so a DAG of
+ * 10,000 tasks never becomes one string of megabytes (hashing it whole held ~70 MB at once).
+ */
 export function hashSerializedDag(serialized: SerializedDag): string {
-  return createHash('sha256').update(stringify(serialized) ?? '').digest('hex');
+  const hash = createHash('sha256');
+  const fields = serialized as unknown as Record<string, unknown>;
+  let first = true;
+  hash.update('{');
+  // The same keys in the same order as stringify writes them: sorted, undefined ones left out.
+  for (const key of Object.keys(fields).sort()) {
+    const value = fields[key];
+    if (value === undefined || typeof value === 'function' || typeof value === 'symbol') continue;
+    hash.update(`${first ? '' : ','}${JSON.stringify(key)}:`);
+    first = false;
+    if (key === 'tasks' && Array.isArray(value)) {
+      hash.update('[');
+      value.forEach((task, i) => hash.update(`${i === 0 ? '' : ','}${stringify(task) ?? 'null'}`));
+      hash.update(']');
+    } else {
+      hash.update(stringify(value) ?? '');
+    }
+  }
+  hash.update('}');
+  return hash.digest('hex');
 }
 
 function toJson(value: unknown): unknown {

@@ -1,5 +1,6 @@
 import { Kysely, PostgresDialect } from 'kysely';
 import pg from 'pg';
+import { poolPipeline, type PipelineProvider } from './pipeline.js';
 import { preparingPool } from './prepared.js';
 import type { Database } from './schema.js';
 
@@ -8,6 +9,8 @@ export interface DatabaseHandle {
   readonly url: string;
   readonly pool: pg.Pool;
   readonly db: Kysely<Database>;
+  /** One connection that pipelines statements (see {@link PipelinedConnection}), for hot transactions. */
+  readonly pipelined: PipelineProvider;
   /** Close the pool; idempotent. */
   close(): Promise<void>;
 }
@@ -46,6 +49,10 @@ export function connectDatabase(url: string, options: ConnectOptions = {}): Data
     max: options.max ?? 10,
     application_name: options.applicationName ?? 'tributary',
     types,
+    // A connection sends a statement without waiting for the answer to the one before, so a
+    // transaction can send statements that do not depend on each other together (see
+    // PipelinedConnection). Kysely awaits its statements one by one: for it nothing changes.
+    pipeline: true,
   });
   let closed: Promise<void> | null = null;
   // Every connection reports its own errors (below); the pool repeats those of idle ones here.
@@ -59,11 +66,13 @@ export function connectDatabase(url: string, options: ConnectOptions = {}): Data
       if (!closed) options.onIdleError?.(error);
     });
   });
-  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool: options.preparedStatements === false ? pool : preparingPool(pool) }) });
+  const clients = options.preparedStatements === false ? pool : preparingPool(pool);
+  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool: clients }) });
   return {
     url,
     pool,
     db,
+    pipelined: poolPipeline(clients, db),
     close: () => (closed ??= db.destroy()),
   };
 }

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Kysely, QueryResult, RawBuilder, Transaction } from 'kysely';
 import type { PostgresPool, PostgresPoolClient } from 'kysely';
+import type { PipelinedConnection } from './pipeline.js';
 
 /** Statement texts run as named prepared statements, with their names. */
 const PREPARED = new Map<string, string>();
@@ -9,12 +10,13 @@ const PREPARED = new Map<string, string>();
  * Run a hot-path statement as a named prepared statement: PostgreSQL parses and plans it once per
  * connection instead of on every call (planning the engine's claim and success statements cost about
  * as much as running them). The text of `query` must not vary between calls — values go in
- * parameters (arrays for batches) — so one name serves every call.
+ * parameters (arrays for batches) — so one name serves every call. On a {@link PipelinedConnection}
+ * the statement is sent at once.
  */
-export function executePrepared<R>(db: Kysely<any> | Transaction<any>, query: RawBuilder<R>): Promise<QueryResult<R>> {
-  const compiled = query.compile(db);
+export function executePrepared<R>(db: Kysely<any> | Transaction<any> | PipelinedConnection, query: RawBuilder<R>): Promise<QueryResult<R>> {
+  const compiled = query.compile('pipelined' in db ? db.db : db);
   if (!PREPARED.has(compiled.sql)) PREPARED.set(compiled.sql, `tributary_${createHash('sha1').update(compiled.sql).digest('hex').slice(0, 16)}`);
-  return db.executeQuery(compiled);
+  return 'pipelined' in db ? db.executeCompiled(compiled) : db.executeQuery(compiled);
 }
 
 /**

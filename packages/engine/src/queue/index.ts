@@ -3,6 +3,8 @@ export {
   TaskQueue,
   queueNameFor,
   type TaskJob,
+  type JobClaim,
+  type JobStart,
   type TaskJobHandler,
   type TaskJobToSend,
   type TaskQueueConfig,

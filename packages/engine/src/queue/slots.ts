@@ -25,9 +25,21 @@ export class Slots {
     return this.#wait(need, false);
   }
 
-  /** Give a slot back. */
-  release(): void {
-    this.#free++;
+  /**
+   * Take up to `max` slots that are free now, without waiting (none while others wait for slots, so
+   * they keep their turn). Returns how many were taken.
+   */
+  take(max: number): number {
+    if (this.#waiters.some((w) => w.take)) return 0;
+    const taken = Math.max(0, Math.min(max, this.#free));
+    this.#free -= taken;
+    return taken;
+  }
+
+  /** Give `count` slots back. */
+  release(count = 1): void {
+    if (count <= 0) return;
+    this.#free += count;
     this.#wake();
   }
 

@@ -1,8 +1,12 @@
-import type { Kysely, Transaction } from 'kysely';
-import { PgBoss, fromKysely, type Job } from 'pg-boss';
+import { randomUUID } from 'node:crypto';
+import { sql, type Kysely, type Transaction } from 'kysely';
+import { PgBoss, fromKysely } from 'pg-boss';
+import type { PipelineProvider } from '../db/pipeline.js';
 import type { Database } from '../db/schema.js';
 import { StatisticsRefresher } from '../db/statistics.js';
-import { Slots } from './slots.js';
+import { JobConsumer, type FetchedJob, type JobBatchHandler } from './job-consumer.js';
+
+export type { JobClaim, JobStart } from './job-consumer.js';
 
 /** Name of the Postgres schema pg-boss keeps its tables in. */
 export const QUEUE_SCHEMA = 'tributary_queue';
@@ -30,28 +34,37 @@ export interface TaskQueueConfig {
   connectionString: string;
   /** Most connections pg-boss opens (besides one for LISTEN). */
   maxConnections?: number;
-  /** pg-boss errors and warnings (it keeps running). */
+  /** pg-boss errors and warnings, and failed fetches (it keeps running). */
   onError?: (error: Error) => void;
   /**
-   * A job a worker took but whose heartbeat stopped this long ago (the worker died before it claimed
-   * the task instance, e.g. a job waiting in its batch for a free slot) is given to another worker.
-   * At least 10 (pg-boss's minimum); null turns job heartbeats off.
-   * @defaultValue null
-   */
-  jobHeartbeatSeconds?: number | null;
-  /**
-   * How often pg-boss looks for jobs whose heartbeat stopped (and expired jobs).
+   * How often pg-boss runs its maintenance (expired jobs, deleting old completed ones).
    * @defaultValue 60
    */
   superviseIntervalSeconds?: number;
+  /**
+   * How often a worker looks for jobs when no wake-up came (a lost notification, a listener
+   * reconnecting).
+   * @defaultValue 2000
+   */
+  pollIntervalMs?: number;
 }
 
+/** Defaults of {@link TaskQueueConfig}. */
+export const DEFAULT_QUEUE_POLL_INTERVAL_MS = 2000;
+
 /**
- * A handler for task jobs: claim the task instance and start it. Resolve with the running task's
- * `finished` promise (its slot is held until then), or with nothing when there is nothing to run
- * (a duplicate job). Rejecting makes pg-boss deliver the job again.
+ * A handler for task jobs fetched in a transaction: prepare the claim of their task instances, which
+ * the queue sends in that transaction; the claim gives, per job, what starts its task once the
+ * transaction commits (its slot is held until the start resolves), or null when there is nothing
+ * to run (a duplicate job). A failure rolls the transaction back: the jobs wait for the next fetch.
  */
-export type TaskJobHandler = (job: TaskJob) => Promise<{ finished: Promise<void> } | void>;
+export type TaskJobHandler = JobBatchHandler<TaskJob>;
+
+/** A LISTEN connection, closed on stop. */
+type ListenHandle = { close(): Promise<void> };
+
+/** The channel task jobs are announced on (payload: the pg-boss queue name). */
+const WAKE_CHANNEL = 'tributary_task_jobs';
 
 /** The pg-boss queue name of a worker queue. */
 export function queueNameFor(workerQueue: string): string {
@@ -66,8 +79,12 @@ export function queueNameFor(workerQueue: string): string {
 export class TaskQueue {
   readonly #boss: PgBoss;
   readonly #known = new Set<string>();
-  readonly #jobHeartbeatSeconds: number | null;
   readonly #statistics: StatisticsRefresher;
+  readonly #onError: (error: Error) => void;
+  readonly #pollIntervalMs: number;
+  /** Queues served in this process, by subscription id. */
+  readonly #consumers = new Map<string, { name: string; consumer: JobConsumer<TaskJob> }>();
+  #listening: Promise<ListenHandle | null> | null = null;
   #started = false;
 
   constructor(config: TaskQueueConfig) {
@@ -76,12 +93,14 @@ export class TaskQueue {
       schema: QUEUE_SCHEMA,
       application_name: 'tributary-queue',
       max: config.maxConnections ?? 4,
-      useListenNotify: true,
+      // Workers here fetch inside their own transactions and are woken on a channel of their own.
+      useListenNotify: false,
       schedule: false,
       ...(config.superviseIntervalSeconds ? { superviseIntervalSeconds: config.superviseIntervalSeconds } : {}),
     });
-    this.#jobHeartbeatSeconds = config.jobHeartbeatSeconds ?? null;
-    this.#boss.on('error', (error: unknown) => config.onError?.(error instanceof Error ? error : new Error(String(error))));
+    this.#onError = (error) => config.onError?.(error);
+    this.#pollIntervalMs = config.pollIntervalMs ?? DEFAULT_QUEUE_POLL_INTERVAL_MS;
+    this.#boss.on('error', (error: unknown) => this.#onError(error instanceof Error ? error : new Error(String(error))));
     this.#statistics = new StatisticsRefresher((table) => this.#boss.getDb().executeSql(`ANALYZE ${table}`));
   }
 
@@ -99,23 +118,21 @@ export class TaskQueue {
     const existing = await this.#boss.getQueue(name);
     if (!existing) {
       await this.#boss.createQueue(name, {
-        notify: true,
-        // The engine retries tasks itself; pg-boss only redelivers a job whose worker vanished
-        // before claiming it.
+        // Workers are woken on WAKE_CHANNEL, announced with the jobs (see sendInTransaction).
+        notify: false,
+        // The engine retries tasks itself, and a job is taken in the transaction that claims its
+        // task instance: pg-boss never has a job to redeliver.
         retryLimit: 3,
         expireInSeconds: 3600,
         deleteAfterSeconds: 3600,
-        ...(this.#jobHeartbeatSeconds ? { heartbeatSeconds: this.#jobHeartbeatSeconds } : {}),
       });
-    } else if (!existing.notify || (this.#jobHeartbeatSeconds !== null && existing.heartbeatSeconds !== this.#jobHeartbeatSeconds)) {
-      await this.#boss.updateQueue(name, { notify: true, ...(this.#jobHeartbeatSeconds ? { heartbeatSeconds: this.#jobHeartbeatSeconds } : {}) });
     }
     this.#known.add(name);
   }
 
   /**
    * Send task jobs inside the caller's transaction, so they exist exactly when the state change that
-   * queued them commits. Workers listening on the queue are woken by NOTIFY at commit.
+   * queued them commits. Workers serving the queues are woken by a NOTIFY at commit.
    */
   async sendInTransaction(trx: Transaction<Database> | Kysely<Database>, jobs: readonly TaskJobToSend[]): Promise<void> {
     if (jobs.length === 0) return;
@@ -134,64 +151,73 @@ export class TaskQueue {
         { db },
       );
     }
+    await sql`SELECT pg_notify(${WAKE_CHANNEL}, q) FROM unnest(${[...byQueue.keys()].map(queueNameFor)}::text[]) AS q`.execute(trx);
     // A burst of jobs: fetches must use the job index in order, not sort every waiting job.
     this.#statistics.note(`${QUEUE_SCHEMA}.job`, jobs.length);
   }
 
   /**
-   * Serve a worker queue: up to `concurrency` task instances run at once, each started by `handler`.
-   * A job is complete once its task instance is claimed — the instance, not the job, tracks the run
-   * from there (a worker that dies is found by its heartbeat) — so fetching the next jobs overlaps
-   * running tasks; jobs are fetched only when slots are free. Returns an id for
-   * {@link TaskQueue.stopWorking}.
+   * Serve a worker queue: up to `concurrency` task instances run at once. Each batch of jobs is
+   * fetched, handed to `handler` (which claims their task instances) and completed in one
+   * transaction, as many jobs as there are free slots; what the handler claimed then starts. Returns
+   * an id for {@link TaskQueue.stopWorking}.
    */
-  async work(workerQueue: string, concurrency: number, handler: TaskJobHandler): Promise<string> {
+  async work(pipelined: PipelineProvider, workerQueue: string, concurrency: number, handler: TaskJobHandler): Promise<string> {
     await this.ensureQueue(workerQueue);
-    const slots = new Slots(concurrency);
-    // A fetch takes up to `concurrency` jobs once half the slots are free: the jobs beyond the free slots
-    // wait here (unclaimed, their instances still queued) and start as slots free up, so the next
-    // fetch is not on the path of every task.
-    const batchSize = Math.max(2, Math.min(100, concurrency));
-    const refetchAt = Math.max(1, Math.ceil(concurrency / 2));
-    const start = async (job: TaskJob): Promise<void> => {
-      await slots.acquire();
-      let started: { finished: Promise<void> } | void;
+    const name = queueNameFor(workerQueue);
+    const consumer = new JobConsumer<TaskJob>({
+      pipelined,
+      concurrency,
+      handler,
+      pollIntervalMs: this.#pollIntervalMs,
+      onError: (error) => this.#onError(error instanceof Error ? error : new Error(String(error))),
+      source: {
+        fetch: async (conn, max) => (await this.#boss.fetch<TaskJob>(name, { batchSize: max, db: conn })) as FetchedJob<TaskJob>[],
+        complete: async (conn, jobs) => {
+          await this.#boss.complete(name, jobs.map((j) => ({ id: j.id, retryCount: j.retryCount })), undefined, { db: conn });
+        },
+      },
+    });
+    const id = randomUUID();
+    this.#consumers.set(id, { name, consumer });
+    await this.#listen();
+    consumer.start();
+    return id;
+  }
+
+  /** Listen for jobs sent (once per process); without a listener, workers poll. */
+  #listen(): Promise<ListenHandle | null> {
+    this.#listening ??= (async () => {
+      const listen = this.#boss.getDb().listen?.bind(this.#boss.getDb());
+      if (!listen) return null;
+      const wake = (name: string | null): void => {
+        for (const c of this.#consumers.values()) if (name === null || c.name === name) c.consumer.notify();
+      };
       try {
-        started = await handler(job);
+        // After a reconnect, notifications sent meanwhile are lost: every worker looks once.
+        return await listen(WAKE_CHANNEL, (payload) => wake(payload), () => wake(null));
       } catch (error) {
-        slots.release();
-        throw error;
+        this.#onError(new Error(`listening for task jobs failed; workers poll every ${this.#pollIntervalMs} ms`, { cause: error }));
+        return null;
       }
-      if (started) void started.finished.finally(() => slots.release());
-      else slots.release();
-    };
-    // pg-boss sleeps a loop between fetches unless the last fetch came back full and bursting is on,
-    // which needs batches of two or more (with batch size 1 a fan-out woken by one NOTIFY drained one
-    // job per backstop poll).
-    return this.#boss.work<TaskJob>(
-      queueNameFor(workerQueue),
-      {
-        localConcurrency: 2,
-        batchSize,
-        burstWhenBatchFull: true,
-        pollingIntervalSeconds: 2,
-        notifyPollingIntervalSeconds: 2,
-      },
-      async (jobs: Job<TaskJob>[]) => {
-        await Promise.all(jobs.map((job) => start(job.data)));
-        // Fetch again only when the next batch can start at once.
-        await slots.whenFree(refetchAt);
-      },
-    );
+    })();
+    return this.#listening;
   }
 
   /**
    * Stop serving a worker queue — only the subscription `id` returned by {@link TaskQueue.work} when
-   * given (another worker of this process may serve the same queue), else every one; waits for
-   * running handlers.
+   * given (another worker of this process may serve the same queue), else every one; resolves once
+   * no fetch is in flight (tasks already started run on).
    */
   async stopWorking(workerQueue: string, id?: string): Promise<void> {
-    await this.#boss.offWork(queueNameFor(workerQueue), id === undefined ? { wait: true } : { wait: true, id });
+    const name = queueNameFor(workerQueue);
+    const stopping: Promise<void>[] = [];
+    for (const [key, c] of this.#consumers) {
+      if (c.name !== name || (id !== undefined && key !== id)) continue;
+      this.#consumers.delete(key);
+      stopping.push(c.consumer.stop());
+    }
+    await Promise.all(stopping);
   }
 
   /** Delete a worker queue and its jobs (used for the private queue of `dags test`). */
@@ -205,6 +231,11 @@ export class TaskQueue {
   async stop(timeoutMs = 30_000): Promise<void> {
     if (!this.#started) return;
     this.#started = false;
+    await Promise.all([...this.#consumers.values()].map((c) => c.consumer.stop()));
+    this.#consumers.clear();
+    const listener = await this.#listening;
+    this.#listening = null;
+    await listener?.close().catch(() => {});
     await this.#boss.stop({ graceful: true, timeout: timeoutMs });
   }
 }

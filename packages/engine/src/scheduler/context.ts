@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import type { CallbackRunner } from '../callback/callback-runner.js';
 import { effectiveLeaves, indirectSetups } from '../dag/setup-teardown.js';
 import type { SerializedDag, SerializedTask } from '../dag/types.js';
+import type { PipelineProvider } from '../db/pipeline.js';
 import type { Database } from '../db/schema.js';
 import { NotFoundError } from '../errors.js';
 import type { TaskQueue } from '../queue/task-queue.js';
@@ -92,6 +93,8 @@ export interface EngineTimings {
 /** What the scheduling and execution services need: database, queue, logger, version cache. */
 export interface EngineContext {
   readonly db: Kysely<Database>;
+  /** Connections that pipeline statements, for the worker's transactions; without it they go through `db`, one statement at a time. */
+  readonly pipelined?: PipelineProvider;
   readonly queue: TaskQueue;
   readonly log: Logger;
   readonly versions: VersionCache;

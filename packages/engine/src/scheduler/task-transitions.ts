@@ -1,13 +1,14 @@
-import { sql } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import type { RunType, SerializedTask } from '../dag/types.js';
-import type { TaskState } from '../db/schema.js';
+import type { PipelinedConnection } from '../db/pipeline.js';
+import type { Database, TaskState } from '../db/schema.js';
 import { withTransaction } from '../db/transaction.js';
 import type { ErrorInfo } from '../errors.js';
 import type { TaskJob } from '../queue/task-queue.js';
 import type { DagStructure, EngineContext } from './context.js';
 import { queueScheduled } from './queue-scheduled.js';
 import { recordAssetEvents, type AssetEventInput, type AssetEventSource } from './asset-events.js';
-import { type ClaimInput, type LogLine, claimBatcher, flushSuccesses, successBatcher, upstreamBatcher } from './transition-batches.js';
+import { type ClaimInput, type LogLine, claimBatcher, flushClaims, flushSuccesses, successBatcher, upstreamBatcher } from './transition-batches.js';
 
 /** Who is running a task instance. */
 export interface WorkerIdentity {
@@ -39,6 +40,20 @@ export interface ClaimedTaskInstance {
   upstream?: Record<string, unknown>;
 }
 
+/** What the claim of `job` needs besides the instance: the upstream results to read with it, when the job names its task. */
+async function claimInput(ctx: EngineContext, job: TaskJob, worker: WorkerIdentity, executor?: Kysely<Database>): Promise<ClaimInput> {
+  // A job that names the DAG version and task lets the claim read the upstream results too.
+  let upstream: ClaimInput['upstream'];
+  if (job.dagVersionId !== undefined && job.taskId !== undefined) {
+    const structure = await ctx.versions.get(job.dagVersionId, executor).catch(() => null);
+    const task = structure?.tasks.get(job.taskId);
+    if (structure && task) {
+      upstream = { versionId: job.dagVersionId, taskIds: task.upstream, mapped: task.upstream.filter((id) => structure.tasks.get(id)?.expand) };
+    }
+  }
+  return { tiId: job.tiId, tryNumber: job.tryNumber, worker, upstream };
+}
+
 /**
  * Claim a queued task instance for a worker: `queued` → `running` with the next try number, a new
  * `task_try` row, and the previous try's XCom removed — one statement, and only when the instance is
@@ -49,16 +64,34 @@ export async function claimTaskInstance(
   job: TaskJob,
   worker: WorkerIdentity,
 ): Promise<ClaimedTaskInstance | null> {
-  // A job that names the DAG version and task lets the claim read the upstream results too.
-  let upstream: ClaimInput['upstream'];
-  if (job.dagVersionId !== undefined && job.taskId !== undefined) {
-    const structure = await ctx.versions.get(job.dagVersionId).catch(() => null);
-    const task = structure?.tasks.get(job.taskId);
-    if (structure && task) {
-      upstream = { versionId: job.dagVersionId, taskIds: task.upstream, mapped: task.upstream.filter((id) => structure.tasks.get(id)?.expand) };
-    }
-  }
-  return claimBatcher(ctx.db).run({ tiId: job.tiId, tryNumber: job.tryNumber, worker, upstream });
+  return claimBatcher(ctx.db).run(await claimInput(ctx, job, worker));
+}
+
+/**
+ * {@link claimTaskInstance} for the jobs a worker took, prepared: `send` claims them on the
+ * connection of the transaction that took them, in one statement sent before it returns. A job
+ * whose instance is claimed by an earlier job of the list, or is no longer queued at its try, gets
+ * null.
+ */
+export async function prepareClaims(
+  ctx: EngineContext,
+  jobs: readonly TaskJob[],
+  worker: WorkerIdentity,
+): Promise<{ send(conn: PipelinedConnection): Promise<(ClaimedTaskInstance | null)[]> }> {
+  const first = new Map<number, number>();
+  jobs.forEach((job, i) => {
+    if (!first.has(job.tiId)) first.set(job.tiId, i);
+  });
+  const unique = [...first.values()].map((i) => jobs[i]!);
+  // A DAG version not cached yet is read through the pool: the transaction locks no row of it.
+  const inputs = await Promise.all(unique.map((job) => claimInput(ctx, job, worker)));
+  return {
+    send: async (conn) => {
+      const claimed = await flushClaims(conn, inputs);
+      const byId = new Map(unique.map((job, i) => [job.tiId, claimed[i]!]));
+      return jobs.map((job, i) => (first.get(job.tiId) === i ? (byId.get(job.tiId) ?? null) : null));
+    },
+  };
 }
 
 /**

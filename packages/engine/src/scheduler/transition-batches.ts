@@ -3,6 +3,7 @@ import { SKIP_DECISION_KEY } from '../dag/flow.js';
 import { Batcher, perOwner } from '../db/batcher.js';
 import type { Database } from '../db/schema.js';
 import type { ClaimedTaskInstance, WorkerIdentity } from './task-transitions.js';
+import type { PipelinedConnection } from '../db/pipeline.js';
 import { executePrepared } from '../db/prepared.js';
 import { storedValue } from '../storage/xcom-store.js';
 
@@ -60,7 +61,11 @@ function assembleUpstream(rows: Iterable<ResultRow>, taskIds: readonly string[],
   return values;
 }
 
-async function flushClaims(db: Kysely<Database>, inputs: ClaimInput[]): Promise<(ClaimedTaskInstance | null)[]> {
+/**
+ * Claim task instances in one statement; run it inside the transaction that took their jobs. The
+ * statement is sent before the first await (a pipelined transaction relies on it). @internal
+ */
+export async function flushClaims(db: Kysely<Database> | PipelinedConnection, inputs: ClaimInput[]): Promise<(ClaimedTaskInstance | null)[]> {
   const wantedTis: number[] = [];
   const wantedTasks: string[] = [];
   for (const input of inputs) {

@@ -1,12 +1,13 @@
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { sql } from 'kysely';
+import { kyselyPipeline } from '../db/pipeline.js';
 import { TaskCancelledError, WorkerShutdownError } from '../errors.js';
 import type { Executors } from '../executor/executors.js';
 import type { EngineContext } from '../scheduler/context.js';
 import type { RetryWaker } from '../scheduler/retry-waker.js';
-import { claimTaskInstance, type WorkerIdentity } from '../scheduler/task-transitions.js';
-import type { TaskJob } from '../queue/task-queue.js';
+import { prepareClaims, type ClaimedTaskInstance, type WorkerIdentity } from '../scheduler/task-transitions.js';
+import type { JobClaim, TaskJob } from '../queue/task-queue.js';
 import { installConsoleCapture } from './console-capture.js';
 import { runClaimedTask } from './task-runner.js';
 import { executePrepared } from '../db/prepared.js';
@@ -115,7 +116,8 @@ export class Worker {
     }, this.#ctx.timings.heartbeatIntervalMs);
     this.#heartbeat.unref();
     for (const queue of this.#config.queues) {
-      const id = await this.#ctx.queue.work(queue, this.#config.concurrency, (job) => this.#handle(job));
+      const pipelined = this.#ctx.pipelined ?? kyselyPipeline(this.#ctx.db);
+      const id = await this.#ctx.queue.work(pipelined, queue, this.#config.concurrency, (jobs) => this.#take(jobs));
       this.#subscriptions.push({ queue, id });
     }
     this.#ctx.log.info({ worker: this.identity.id, queues: this.#config.queues, concurrency: this.#config.concurrency }, 'worker started');
@@ -181,15 +183,29 @@ export class Worker {
     }
   }
 
-  async #handle(job: TaskJob): Promise<{ finished: Promise<void> } | void> {
-    let claimed;
-    try {
-      claimed = await claimTaskInstance(this.#ctx, job, this.identity);
-    } catch (error) {
-      this.#ctx.log.error({ err: error, job }, 'claiming a task instance failed');
-      throw error; // pg-boss redelivers the job
-    }
-    if (!claimed) return; // already claimed, cleared or finished: a duplicate job
+  /**
+   * Prepare the claim of the instances of jobs taken in a transaction (one statement in it); each
+   * claimed try starts once that transaction commits. A job whose instance is no longer queued at
+   * its try (a duplicate) starts nothing.
+   */
+  async #take(jobs: readonly TaskJob[]): Promise<JobClaim> {
+    const claims = await prepareClaims(this.#ctx, jobs, this.identity);
+    return {
+      send: async (conn) => {
+        let claimed;
+        try {
+          claimed = await claims.send(conn);
+        } catch (error) {
+          this.#ctx.log.error({ err: error, jobs: jobs.length }, 'claiming task instances failed');
+          throw error; // the jobs are not taken: they are fetched again
+        }
+        return claimed.map((c) => (c ? () => this.#run(c) : null));
+      },
+    };
+  }
+
+  /** Run a claimed try; resolves once its slot is free (its outcome may still be recording). */
+  #run(claimed: ClaimedTaskInstance): Promise<void> {
     const abort = new AbortController();
     // The task's slot is free once its work is done; recording the outcome and advancing the run go on
     // in the background (batched with other tries'), as long as not too many are still recording.
@@ -220,13 +236,15 @@ export class Worker {
       }
     });
     this.#running.set(key, { tiId: claimed.id, dagId: claimed.dagId, taskId: claimed.taskId, tryNumber: claimed.tryNumber, abort, done: finished });
-    return { finished: Promise.race([slotFree, finished]) };
+    return Promise.race([slotFree, finished]);
   }
 
   /** Resolve `release` once fewer tries than the limit are recording their outcome. */
   #whenRecordingAllows(release: () => void): void {
+    const G = ((globalThis as any).__W ??= { calls: 0, waited: 0, maxRec: 0 });
+    G.calls++; G.maxRec = Math.max(G.maxRec, this.#recording);
     if (this.#recording <= this.#maxRecording) release();
-    else this.#recordingWaiters.push(release);
+    else { G.waited++; this.#recordingWaiters.push(release); }
   }
 
   #wakeRecordingWaiters(): void {
