@@ -113,7 +113,7 @@ describe('sensors in reschedule mode', () => {
     expect((await tries(perTry.id)).map((t) => t.error?.name)).toEqual(['TaskTimeoutError', 'TaskTimeoutError']);
   });
 
-  it('retry as a new try (with a fresh timeout) when a poke throws', async () => {
+  it('retry as a new try when a poke throws', async () => {
     const run = await triggerDag(setup.engine.context, 'sensor_throws', { params: { marker: marker('throws') } });
     await withWorker(2, async () => expect(await waitForRun(setup.engine.db, run.id, { timeoutMs: 30_000 })).toBe('success'));
     const flaky = await instance(run.id, 'flaky');
@@ -126,6 +126,21 @@ describe('sensors in reschedule mode', () => {
     expect((await reschedules(flaky.id)).map((r) => r.try_number)).toEqual([1]);
     const result = await setup.engine.db.selectFrom('tributary.xcom').select('value').where('run_pk', '=', run.id).where('task_id', '=', 'flaky').executeTakeFirstOrThrow();
     expect(result.value).toBe(2);
+  });
+
+  it('count their timeout from the first try when retried, as Airflow does', async () => {
+    const run = await triggerDag(setup.engine.context, 'sensor_retry_timeout', { params: { marker: marker('retry-timeout') } });
+    await withWorker(2, async () => expect(await waitForRun(setup.engine.db, run.id, { timeoutMs: 30_000 })).toBe('failed'));
+    const outlasted = await instance(run.id, 'outlasted');
+    expect(outlasted).toMatchObject({ state: 'failed', try_number: 2 });
+    const [first, second] = await tries(outlasted.id);
+    expect(first).toMatchObject({ state: 'failed', error: expect.objectContaining({ message: 'source unreachable' }) });
+    expect(second).toMatchObject({ state: 'failed', error: expect.objectContaining({ name: 'SensorTimeoutError' }) });
+    const ledger = await reschedules(outlasted.id);
+    // Timed out 1.5 s after try 1's first poke; a fresh timeout would have given try 2 1.5 s of its own.
+    expect(second!.end_date!.getTime() - ledger[0]!.start_date.getTime()).toBeGreaterThanOrEqual(1500);
+    expect(second!.end_date!.getTime() - second!.start_date!.getTime()).toBeLessThan(1500);
+    expect((await logOf(outlasted.id)).some((l) => /^Retrying the sensor \d+ ms into its 1500 ms timeout/.test(l))).toBe(true);
   });
 
   it('are handed to another worker, in the same try, when their worker shuts down mid-poke', async () => {

@@ -2,22 +2,32 @@ import { sql } from 'kysely';
 import type { EngineContext } from './context.js';
 import type { LogLine } from './transition-batches.js';
 
-/** Where a sensor's try stands: pokes that ended in a reschedule, and how long ago the first began. */
+/** Where a sensor stands: pokes of this try that ended in a reschedule, and how long ago its timeout began. */
 export interface SensorProgress {
   /** Pokes of this try before the current claim (0 for a fresh try). */
   pokes: number;
-  /** Milliseconds since the try's first poke began (database clock), 0 for a fresh try. */
+  /**
+   * Milliseconds since the first recorded poke of the first try (database clock): since the task was
+   * created or last cleared, across retries; 0 when nothing was recorded yet.
+   */
   elapsedMs: number;
 }
 
 /**
- * How far a rescheduled sensor's try has got, from `task_reschedule`: the first poke of the try is
- * where its total timeout counts from, whichever worker (or restart) pokes next.
+ * How far a rescheduled sensor has got, from `task_reschedule`. As in Airflow, the total timeout
+ * counts from the first poke of the first try — the first try since the instance was created or
+ * cleared (`max_tries - retries`) — whichever worker, restart or retry pokes next.
  */
-export async function loadSensorProgress(ctx: EngineContext, ti: { id: number; tryNumber: number }): Promise<SensorProgress> {
+export async function loadSensorProgress(
+  ctx: EngineContext,
+  ti: { id: number; tryNumber: number; maxTries: number },
+  retries: number,
+): Promise<SensorProgress> {
+  const firstTry = Math.max(1, ti.maxTries - retries);
   const result = await sql<{ pokes: number; elapsed_ms: number | null }>`
-    SELECT count(*)::int AS pokes, (extract(epoch FROM now() - min(start_date)) * 1000)::float8 AS elapsed_ms
-      FROM tributary.task_reschedule WHERE ti_id = ${ti.id} AND try_number = ${ti.tryNumber}`.execute(ctx.db);
+    SELECT count(*) FILTER (WHERE try_number = ${ti.tryNumber})::int AS pokes,
+           (extract(epoch FROM now() - min(start_date)) * 1000)::float8 AS elapsed_ms
+      FROM tributary.task_reschedule WHERE ti_id = ${ti.id} AND try_number BETWEEN ${firstTry} AND ${ti.tryNumber}`.execute(ctx.db);
   const row = result.rows[0];
   return { pokes: row?.pokes ?? 0, elapsedMs: Math.max(0, row?.elapsed_ms ?? 0) };
 }

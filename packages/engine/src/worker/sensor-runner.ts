@@ -55,7 +55,9 @@ export async function pokeUntilDone(run: SensorRun): Promise<unknown> {
   const { sensor, where, log } = run;
   const firstPokeAt = Date.now() - run.progress.elapsedMs;
   let pokes = run.progress.pokes;
-  if (pokes > 0) log.write('info', `Resuming the sensor after ${pokes} poke(s), ${Math.round(run.progress.elapsedMs)} ms into its ${sensor.timeoutMs} ms timeout`);
+  const into = `${Math.round(run.progress.elapsedMs)} ms into its ${sensor.timeoutMs} ms timeout`;
+  if (pokes > 0) log.write('info', `Resuming the sensor after ${pokes} poke(s), ${into}`);
+  else if (run.progress.elapsedMs > 0) log.write('info', `Retrying the sensor ${into} (counted from the first try's first poke)`);
   for (;;) {
     pokes++;
     const pokeStartedAt = Date.now();

@@ -48,11 +48,12 @@ async function pokeSensor(
   deps: TaskRunnerDeps,
   claimed: ClaimedTaskInstance,
   sensor: ResolvedSensorOptions,
+  retries: number,
   poke: () => Promise<unknown>,
   signal: AbortSignal,
   log: TaskLogWriter,
 ): Promise<unknown> {
-  const progress = sensor.mode === 'reschedule' ? await loadSensorProgress(deps.ctx, claimed) : { pokes: 0, elapsedMs: 0 };
+  const progress = sensor.mode === 'reschedule' ? await loadSensorProgress(deps.ctx, claimed, retries) : { pokes: 0, elapsedMs: 0 };
   return pokeUntilDone({ sensor, where: { dagId: claimed.dagId, taskId: claimed.taskId }, progress, poke, signal, log });
 }
 
@@ -152,7 +153,7 @@ export async function runClaimedTask(
     // A sensor pokes until done; a pod running one (its own outcome) pokes in the pod.
     const sensor = external ? null : task.sensor;
     pokesHere = sensor !== null;
-    const execution = Promise.resolve().then(() => (sensor ? pokeSensor(deps, claimed, sensor, run, abort.signal, log) : run()));
+    const execution = Promise.resolve().then(() => (sensor ? pokeSensor(deps, claimed, sensor, task.retries, run, abort.signal, log) : run()));
     const value = external ? await execution : await raceAbort(execution, abort.signal);
     clearTimeout(timer);
     markExecuted();
