@@ -6,7 +6,7 @@ import { getVariable } from '../src/service/variables.js';
 import { createWebApp } from '../src/web/app.js';
 import type { WebEnv } from '../src/web/types.js';
 import { setupEngine, type TestSetup } from './helpers.js';
-import { seedUsers, WebClient } from './support/web-client.js';
+import { signedInClients, WebClient } from './support/web-client.js';
 
 let setup: TestSetup;
 let app: Hono<WebEnv>;
@@ -16,11 +16,7 @@ let admin: WebClient;
 beforeAll(async () => {
   setup = await setupEngine();
   app = createWebApp(setup.engine);
-  const users = await seedUsers(setup.engine);
-  [viewer, operator, admin] = [new WebClient(app), new WebClient(app), new WebClient(app)];
-  await viewer.login(users.viewer.username, users.viewer.password);
-  await operator.login(users.operator.username, users.operator.password);
-  await admin.login(users.admin.username, users.admin.password);
+  ({ viewer, operator, admin } = await signedInClients(app, setup.engine));
 });
 afterAll(() => setup?.close());
 

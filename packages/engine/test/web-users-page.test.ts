@@ -4,7 +4,7 @@ import { getUser } from '../src/service/users.js';
 import { createWebApp } from '../src/web/app.js';
 import type { WebEnv } from '../src/web/types.js';
 import { setupEngine, type TestSetup } from './helpers.js';
-import { bearer, seedUsers, WebClient } from './support/web-client.js';
+import { bearer, signedInClients, WebClient } from './support/web-client.js';
 
 let setup: TestSetup;
 let app: Hono<WebEnv>;
@@ -14,11 +14,7 @@ let admin: WebClient;
 beforeAll(async () => {
   setup = await setupEngine();
   app = createWebApp(setup.engine);
-  const users = await seedUsers(setup.engine);
-  [viewer, operator, admin] = [new WebClient(app), new WebClient(app), new WebClient(app)];
-  await viewer.login(users.viewer.username, users.viewer.password);
-  await operator.login(users.operator.username, users.operator.password);
-  await admin.login(users.admin.username, users.admin.password);
+  ({ viewer, operator, admin } = await signedInClients(app, setup.engine));
 });
 afterAll(() => setup?.close());
 

@@ -1,4 +1,13 @@
-import type { AssetEventInfo, DataInterval, RunType } from '../dag/types.js';
+import type { TaskContext } from '../dag/types.js';
+
+/** The fields of a task's context that are cloned into a thread. @internal */
+export const CLONED_CONTEXT_KEYS = [
+  'dagId', 'runId', 'runType', 'taskId', 'mapIndex', 'tryNumber', 'maxTries',
+  'logicalDate', 'dataInterval', 'params', 'upstream', 'args', 'triggeringAssetEvents',
+] as const satisfies readonly (keyof TaskContext)[];
+
+/** A task's context as a thread receives it. @internal */
+export type ClonedTaskContext = Pick<TaskContext, (typeof CLONED_CONTEXT_KEYS)[number]>;
 
 /**
  * Messages between a worker and the threads of the `thread` executor. Everything crosses by
@@ -13,21 +22,8 @@ export interface ThreadRunRequest {
   file: string;
   /** The task's outlet URIs (for `ctx.outletEvents`). */
   outlets: readonly string[];
-  context: {
-    dagId: string;
-    runId: string;
-    runType: RunType;
-    taskId: string;
-    mapIndex: number;
-    tryNumber: number;
-    maxTries: number;
-    logicalDate: Date;
-    dataInterval: DataInterval;
-    params: Record<string, unknown>;
-    upstream: Record<string, unknown>;
-    args: Record<string, unknown>;
-    triggeringAssetEvents: Readonly<Record<string, readonly AssetEventInfo[]>>;
-  };
+  /** The try's context without what cannot cross (log, signal, outlet events: the thread makes its own). */
+  context: ClonedTaskContext;
 }
 
 /** Abort the try `id`: the thread aborts its context's signal with this reason. @internal */

@@ -3,7 +3,7 @@ import { SkipTaskError, TributaryError } from '../errors.js';
 import type { Executor, TaskExecution } from './executor.js';
 import type { LocalExecutor } from './local-executor.js';
 import { TaskThread, TaskThreadEndedError } from './task-thread.js';
-import type { ThreadError } from './task-thread-protocol.js';
+import { CLONED_CONTEXT_KEYS, type ClonedTaskContext, type ThreadError } from './task-thread-protocol.js';
 
 /** Options of {@link ThreadExecutor}. */
 export interface ThreadExecutorConfig {
@@ -82,11 +82,7 @@ export class ThreadExecutor implements Executor {
           id,
           file: isAbsolute(file) ? file : join(this.#projectDir, file),
           outlets: task.outlets ?? [],
-          context: {
-            dagId: context.dagId, runId: context.runId, runType: context.runType, taskId: context.taskId, mapIndex: context.mapIndex,
-            tryNumber: context.tryNumber, maxTries: context.maxTries, logicalDate: context.logicalDate, dataInterval: context.dataInterval,
-            params: context.params, upstream: context.upstream, args: context.args, triggeringAssetEvents: context.triggeringAssetEvents,
-          },
+          context: Object.fromEntries(CLONED_CONTEXT_KEYS.map((key) => [key, context[key]])) as ClonedTaskContext,
         },
         log,
       );

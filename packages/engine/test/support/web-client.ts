@@ -111,3 +111,14 @@ export async function apiAs(app: Hono<WebEnv>, engine: Tributary) {
   const as = (role: UserRole, method: string, path: string, body?: unknown) => bearer(app, users[role].token, method, `/api/v1${path}`, body);
   return { users, as };
 }
+
+/** Seeded users of every role, each with a {@link WebClient} signed in to `app`. */
+export async function signedInClients(app: Hono<WebEnv>, engine: Tributary): Promise<Record<UserRole, WebClient>> {
+  const users = await seedUsers(engine);
+  const clients = {} as Record<UserRole, WebClient>;
+  for (const role of ['viewer', 'operator', 'admin'] as const) {
+    clients[role] = new WebClient(app);
+    await clients[role].login(users[role].username, users[role].password);
+  }
+  return clients;
+}

@@ -10,7 +10,7 @@ import { requestActor } from '../auth/middleware.js';
 import { CSRF_FIELD, csrfToken } from '../auth/csrf.js';
 import type { WebEnv } from '../types.js';
 import { setFlash, wantsDialog } from './access.js';
-import { StateBadge } from './components.js';
+import { FormActions, StateBadge } from './components.js';
 import { Layout } from './layout.js';
 import { dagPath, flag, runActionPath, runPath, taskPath } from './paths.js';
 
@@ -74,20 +74,7 @@ function confirmView(
         <input type="hidden" name={CSRF_FIELD} value={csrfToken(c)} />
         {Object.entries(view.fields).map(([name, value]) => (value === undefined ? null : <input type="hidden" name={name} value={value} />))}
         {view.body}
-        <div class="form-actions">
-          <button type="submit" id="confirm-submit" class={`btn ${view.danger ? 'danger' : 'primary'}`} disabled={view.disabled}>
-            {view.submit}
-          </button>
-          {dialog ? (
-            <button type="button" class="btn ghost" data-close-dialog="true">
-              Cancel
-            </button>
-          ) : (
-            <a class="btn ghost" href={view.back}>
-              Cancel
-            </a>
-          )}
-        </div>
+        <FormActions submit={view.submit} danger={view.danger === true} disabled={view.disabled} dialog={dialog} back={view.back} />
       </form>
     </div>
   );

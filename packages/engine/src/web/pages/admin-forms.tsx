@@ -6,7 +6,7 @@ import { hasRole } from '../../service/users.js';
 import { CSRF_FIELD, csrfToken } from '../auth/csrf.js';
 import type { WebEnv } from '../types.js';
 import { wantsDialog } from './access.js';
-import { ConfirmLink, PageHeading } from './components.js';
+import { ConfirmLink, FormActions, PageHeading } from './components.js';
 import { Layout, type NavSection } from './layout.js';
 import { adminPath, type AdminList } from './paths.js';
 
@@ -119,20 +119,7 @@ export function confirmStep(
           <input type="hidden" name={name} value={value} />
         ))}
         {view.body}
-        <div class="form-actions">
-          <button type="submit" id="confirm-submit" class={`btn ${view.danger === false ? 'primary' : 'danger'}`}>
-            {view.submit}
-          </button>
-          {dialog ? (
-            <button type="button" class="btn ghost" data-close-dialog="true">
-              Cancel
-            </button>
-          ) : (
-            <a class="btn ghost" href={view.back}>
-              Cancel
-            </a>
-          )}
-        </div>
+        <FormActions submit={view.submit} danger={view.danger !== false} dialog={dialog} back={view.back} />
       </form>
     </div>
   );

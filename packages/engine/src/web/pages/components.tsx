@@ -120,3 +120,23 @@ export function PageHeading({ title, sub, actions, crumbs }: { title: Child; sub
     </div>
   );
 }
+
+/** A confirmation form's buttons: submit, and cancel (closing the dialog, or back to `back` on a full page). */
+export function FormActions({ submit, danger, disabled, dialog, back }: { submit: Child; danger: boolean; disabled?: boolean; dialog: boolean; back: string }) {
+  return (
+    <div class="form-actions">
+      <button type="submit" id="confirm-submit" class={`btn ${danger ? 'danger' : 'primary'}`} disabled={disabled}>
+        {submit}
+      </button>
+      {dialog ? (
+        <button type="button" class="btn ghost" data-close-dialog="true">
+          Cancel
+        </button>
+      ) : (
+        <a class="btn ghost" href={back}>
+          Cancel
+        </a>
+      )}
+    </div>
+  );
+}
