@@ -10,8 +10,14 @@ const integration = {
 };
 
 // Tests whose outcome cannot depend on which PostgreSQL serves them (a browser, child processes, a
-// fake Kubernetes API, the DAG parser): the second pass against DATABASE_URL leaves them out.
+// fake Kubernetes API, the DAG parser), and CLI suites that spawn a process per command to call the
+// service functions the in-process suites run on both servers: the second pass against DATABASE_URL
+// leaves them out.
 const SERVER_INDEPENDENT = [
+  'packages/engine/test/cli.test.ts',
+  'packages/engine/test/cli-actions.test.ts',
+  'packages/engine/test/cli-variables-connections.test.ts',
+  'packages/engine/test/web-cli.test.ts',
   'packages/plugins-discovery/test/scrape-browser.test.ts',
   'packages/plugins-discovery/test/scrape-static.test.ts',
   'packages/plugins-discovery/test/listings-site.test.ts',
