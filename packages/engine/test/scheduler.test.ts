@@ -19,7 +19,12 @@ afterAll(() => setup?.close());
 describe('the scheduler', () => {
   it('with catchup creates exactly one run per missed interval, one running at a time', async () => {
     const db = setup.engine.db;
-    const top = Math.floor(Date.now() / 3_600_000) * 3_600_000;
+    const HOUR = 3_600_000;
+    // The fixture starts three hours before the hour it was parsed in; should an hour begin before the
+    // catchup is over, that interval is missed too: expect every interval up to the current hour.
+    const version = await db.selectFrom('tributary.dag_version').select('serialized').where('dag_id', '=', 'hourly_catchup').executeTakeFirstOrThrow();
+    const first = new Date(version.serialized.startDate!).getTime();
+    let top = 0;
     // Sample how many runs are running while the catchup proceeds.
     let maxRunning = 0;
     const sampler = setInterval(() => {
@@ -30,19 +35,19 @@ describe('the scheduler', () => {
     await setDagPaused(db, 'hourly_catchup', false);
     const runs = await eventually(async () => {
       const rows = await db.selectFrom('tributary.dag_run').selectAll().where('dag_id', '=', 'hourly_catchup').orderBy('logical_date').execute();
-      return rows.length === 3 && rows.every((r) => r.state === 'success') ? rows : undefined;
-    }, 20_000, 'three successful catchup runs');
+      top = Math.floor(Date.now() / HOUR) * HOUR;
+      return rows.length === (top - first) / HOUR && rows.every((r) => r.state === 'success') ? rows : undefined;
+    }, 20_000, 'a successful run for each missed interval');
     clearInterval(sampler);
-    expect(runs.map((r) => [r.data_interval_start.getTime(), r.data_interval_end.getTime()])).toEqual([
-      [top - 3 * 3_600_000, top - 2 * 3_600_000],
-      [top - 2 * 3_600_000, top - 3_600_000],
-      [top - 3_600_000, top],
-    ]);
+    expect(runs.length).toBeGreaterThanOrEqual(3);
+    expect(runs.map((r) => [r.data_interval_start.getTime(), r.data_interval_end.getTime()])).toEqual(
+      runs.map((_, i) => [first + i * HOUR, first + (i + 1) * HOUR]),
+    );
     expect(runs.every((r) => r.run_type === 'scheduled' && r.logical_date.getTime() === r.data_interval_start.getTime())).toBe(true);
     expect(maxRunning).toBe(1);
     const dag = await db.selectFrom('tributary.dag').selectAll().where('dag_id', '=', 'hourly_catchup').executeTakeFirstOrThrow();
     expect(dag.next_logical_date!.getTime()).toBe(top);
-    expect(dag.next_run_after!.getTime()).toBe(top + 3_600_000);
+    expect(dag.next_run_after!.getTime()).toBe(top + HOUR);
   });
 
   it('runs @continuous back to back: each run starts after the previous one ends, never two at once', async () => {
