@@ -6,9 +6,9 @@ import { kingCountyHouses, parcelAddress } from '../src/site/houses.js';
 import { startListingsSite } from '../src/site/server.js';
 import { countyFolder, runOperator, setupDiscovery, type DiscoverySetup } from './support.js';
 
-// Chromium is slow on a loaded 2-core machine: the large crawl reads listings from the list pages
-// only (50 navigations for 1,000 listings); a small one follows the detail pages too.
-// A real Chromium renders every page: minutes on a loaded 2-core machine.
+// A real Chromium renders every page: minutes on a loaded 2-core machine. So the large crawl reads
+// listings from the list pages only (50 navigations for 1,000 listings); a small one follows the
+// detail pages too.
 describe('scraping the JavaScript-rendered listings site with PlaywrightCrawler and Chromium', { timeout: 240_000 }, () => {
   let setup: DiscoverySetup;
   let folder: ReturnType<typeof countyFolder>;

@@ -23,26 +23,35 @@ export interface PipelinedConnection {
 /** Runs `work` on a {@link PipelinedConnection}, released when `work` settles (after awaiting every statement it sent). */
 export type PipelineProvider = <T>(work: (conn: PipelinedConnection) => Promise<T>) => Promise<T>;
 
+/** A {@link PipelinedConnection} sending compiled statements with `send`, counting them. */
+function connection(db: Kysely<Database>, send: <R>(query: CompiledQuery<R>) => Promise<QueryResult<R>>): PipelinedConnection {
+  let sent = 0;
+  const executeCompiled = <R>(query: CompiledQuery<R>): Promise<QueryResult<R>> => {
+    sent++;
+    return send(query);
+  };
+  return {
+    pipelined: true,
+    get sent() {
+      return sent;
+    },
+    db,
+    executeCompiled,
+    executeSql: async (text, values = []) => ({ rows: [...(await executeCompiled(CompiledQuery.raw(text, values))).rows] }),
+  };
+}
+
 /** A provider over a pool whose clients pipeline (pg's `pipeline: true`). @internal */
 export function poolPipeline(pool: PostgresPool, db: Kysely<Database>): PipelineProvider {
   return async (work) => {
     const client = await pool.connect();
-    let sent = 0;
-    const executeCompiled = async <R>(query: CompiledQuery<R>): Promise<QueryResult<R>> => {
-      sent++;
-      const result = await client.query<R>(query.sql, [...query.parameters]);
-      return { rows: result.rows, ...(result.rowCount !== null ? { numAffectedRows: BigInt(result.rowCount) } : {}) };
-    };
     try {
-      return await work({
-        pipelined: true,
-        get sent() {
-          return sent;
-        },
-        db,
-        executeCompiled,
-        executeSql: async (text, values = []) => ({ rows: (await executeCompiled(CompiledQuery.raw(text, values))).rows as unknown[] }),
-      });
+      return await work(
+        connection(db, async <R>(query: CompiledQuery<R>): Promise<QueryResult<R>> => {
+          const result = await client.query<R>(query.sql, [...query.parameters]);
+          return { rows: result.rows, ...(result.rowCount !== null ? { numAffectedRows: BigInt(result.rowCount) } : {}) };
+        }),
+      );
     } finally {
       client.release();
     }
@@ -51,22 +60,9 @@ export function poolPipeline(pool: PostgresPool, db: Kysely<Database>): Pipeline
 
 /**
  * A provider through kysely, for a handle without a pool of its own: correct, but statements go one
- * at a time. @internal
+ * at a time (kysely queues them on the connection in call order, so each counts as sent when given).
+ * @internal
  */
 export function kyselyPipeline(db: Kysely<Database>): PipelineProvider {
-  return (work) =>
-    db.connection().execute((conn) => {
-      let sent = 0;
-      // Kysely queues statements on the connection in call order: a statement counts as sent when given.
-      const executeCompiled = <R>(query: CompiledQuery<R>): Promise<QueryResult<R>> => (sent++, conn.executeQuery(query));
-      return work({
-        pipelined: true,
-        get sent() {
-          return sent;
-        },
-        db: conn,
-        executeCompiled,
-        executeSql: async (text, values = []) => ({ rows: [...(await executeCompiled(CompiledQuery.raw(text, values))).rows] }),
-      });
-    });
+  return (work) => db.connection().execute((conn) => work(connection(conn, (query) => conn.executeQuery(query))));
 }

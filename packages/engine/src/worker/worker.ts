@@ -241,10 +241,8 @@ export class Worker {
 
   /** Resolve `release` once fewer tries than the limit are recording their outcome. */
   #whenRecordingAllows(release: () => void): void {
-    const G = ((globalThis as any).__W ??= { calls: 0, waited: 0, maxRec: 0 });
-    G.calls++; G.maxRec = Math.max(G.maxRec, this.#recording);
     if (this.#recording <= this.#maxRecording) release();
-    else { G.waited++; this.#recordingWaiters.push(release); }
+    else this.#recordingWaiters.push(release);
   }
 
   #wakeRecordingWaiters(): void {
